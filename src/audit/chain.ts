@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { asc, desc, gt, sql } from 'drizzle-orm';
+import type { Conn, Db } from '../db/client.js';
+import { auditEvents } from '../db/schema.js';
+import { canonicalize } from './canonical.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+/** Serialises appends so that the chain cannot fork. */
+export const AUDIT_LOCK_KEY = 74_120_002;
+
+export interface AuditEntry {
+  /** Who: a user id, `client:<clientId>`, `cli`, `system` or `anonymous`. */
+  actor: string;
+  role: string;
+  /** What, as `noun.verb`: `user.create`, `auth.token_denied`, `checkpoint.create`… */
+  action: string;
+  /** The object concerned: `user:<id>`, `checkpoint:<code>`… */
+  subject?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface StoredAuditEvent {
+  seq: number;
+  at: Date;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string | null;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+/** Plain JSON values only: what jsonb gives back is what was hashed. */
+function toJsonValue(data: Record<string, unknown> | undefined): Record<string, unknown> {
+  return data === undefined ? {} : (JSON.parse(JSON.stringify(data)) as Record<string, unknown>);
+}
+
+export function hashEvent(
+  prevHash: string,
+  event: { seq: number; at: Date; actor: string; role: string; action: string; subject: string | null; data: unknown },
+): string {
+  const canonical = canonicalize({
+    seq: event.seq,
+    at: event.at.toISOString(),
+    actor: event.actor,
+    role: event.role,
+    action: event.action,
+    subject: event.subject,
+    data: event.data,
+  });
+  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+}
+
+async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+  const [head] = await tx
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  const rows: StoredAuditEvent[] = [];
+  for (const entry of entries) {
+    seq += 1;
+    const event = {
+      seq,
+      at,
+      actor: entry.actor,
+      role: entry.role,
+      action: entry.action,
+      subject: entry.subject ?? null,
+      data: toJsonValue(entry.data),
+    };
+    const hash = hashEvent(prevHash, event);
+    rows.push({ ...event, prevHash, hash });
+    prevHash = hash;
+  }
+  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  return rows;
+}
+
+/**
+ * Appends events to the chain in the caller's transaction, so the event and the
+ * change it records commit or vanish together. Given the database instead of a
+ * transaction, it opens one of its own.
+ */
+export async function appendAudit(
+  conn: Conn,
+  entry: AuditEntry | AuditEntry[],
+  at: Date = new Date(),
+): Promise<StoredAuditEvent[]> {
+  const entries = Array.isArray(entry) ? entry : [entry];
+  if ('rollback' in conn) return appendInTx(conn, entries, at);
+  return (conn as Db).transaction((tx) => appendInTx(tx, entries, at));
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  count: number;
+  headHash: string;
+  firstBadSeq: number | null;
+  /** Why the first bad event is bad. */
+  problem?: string;
+}
+
+/** Recomputes the whole chain, page by page, and names the first bad sequence number. */
+export async function verifyChain(db: Conn, pageSize = 2000): Promise<VerifyResult> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let count = 0;
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .select()
+      .from(auditEvents)
+      .where(gt(auditEvents.seq, after))
+      .orderBy(asc(auditEvents.seq))
+      .limit(pageSize);
+    for (const row of page) {
+      const bad = (problem: string): VerifyResult => ({
+        ok: false,
+        count,
+        headHash: prevHash,
+        firstBadSeq: row.seq === expectedSeq ? row.seq : expectedSeq,
+        problem,
+      });
+      if (row.seq !== expectedSeq) return bad(`sequence ${expectedSeq} is missing`);
+      if (row.prevHash !== prevHash) return bad(`prevHash does not match the hash of sequence ${row.seq - 1}`);
+      const recomputed = hashEvent(prevHash, row);
+      if (recomputed !== row.hash) return bad('hash does not match the recorded event');
+      prevHash = row.hash;
+      expectedSeq += 1;
+      count += 1;
+    }
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!.seq;
+  }
+  return { ok: true, count, headHash: prevHash, firstBadSeq: null };
+}

@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** The database handle, whether it is a pg pool or the embedded PGlite. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Query functions take either the database or a transaction as their first argument. */
+export type Conn = Db | Tx;
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export interface DatabaseOptions {
+  url?: string | undefined;
+  readUrl?: string | undefined;
+  /** Where PGlite keeps its files when no url is given; 'memory://' keeps nothing. */
+  dataDir?: string;
+  poolMax?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  /** Primary: every write, and reads that must see the latest state. */
+  db: Db;
+  /** Reads that may be served by a replica (READ_DATABASE_URL); the primary otherwise. */
+  readDb: Db;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  /** Runs pending migrations under an advisory lock. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** The underlying pg pool (postgres only), for the few hot paths that use raw SQL. */
+  pool?: pg.Pool;
+}
+
+// Parse DATE columns as plain 'YYYY-MM-DD' strings (pg's default builds a local-time Date).
+pg.types.setTypeParser(1082, (v: string) => v);
+// bigint counts and sequences fit in a double here.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** Any key; the same number for every instance so that migrations never run twice at once. */
+export const MIGRATION_LOCK_KEY = 74_120_001;
+
+function makePool(url: string, opts: DatabaseOptions, role: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    application_name: `${opts.applicationName ?? 'hetao-clearance'}${role}`,
+  });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.url) {
+    const pool = makePool(opts.url, opts, '');
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    let readPool: pg.Pool | undefined;
+    let readDb = db;
+    if (opts.readUrl && opts.readUrl !== opts.url) {
+      readPool = makePool(opts.readUrl, opts, ':read');
+      readDb = drizzlePg(readPool, { schema }) as unknown as Db;
+    }
+    return {
+      kind: 'postgres',
+      db,
+      readDb,
+      pool,
+      async ping() {
+        await pool.query('select 1');
+      },
+      async migrate() {
+        const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+        const client = await pool.connect();
+        try {
+          // The drizzle migrator takes no lock of its own: serialise instances here.
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+          try {
+            await migrate(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+          } finally {
+            await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+          }
+        } finally {
+          client.release();
+        }
+      },
+      async close() {
+        await pool.end();
+        if (readPool) await readPool.end();
+      },
+    };
+  }
+
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const dataDir = opts.dataDir ?? './data';
+  let location: string;
+  if (dataDir.startsWith('memory://')) {
+    location = dataDir;
+  } else {
+    location = join(dataDir, 'pgdata');
+    mkdirSync(location, { recursive: true });
+  }
+  const client = await PGlite.create(location, { extensions: { pg_trgm } });
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  let closed = false;
+  return {
+    kind: 'pglite',
+    db,
+    readDb: db,
+    async ping() {
+      if (closed) throw new Error('database is closed');
+      await client.query('select 1');
+    },
+    async migrate() {
+      const { migrate } = await import('drizzle-orm/pglite/migrator');
+      // PGlite is one connection in one process: nothing else can migrate at the same time.
+      await migrate(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}

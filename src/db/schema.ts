@@ -1,0 +1,203 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The drizzle schema. `drizzle-kit generate` turns changes here into SQL in
+ * migrations/; hand-written SQL (extensions, triggers, reference data) lives in
+ * custom migrations next to the generated ones.
+ */
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+export const institutions = pgTable(
+  'institutions',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    nameZh: text('name_zh'),
+    side: text('side', { enum: ['SZ', 'HK'] }).notNull(),
+    kind: text('kind', {
+      enum: ['university', 'research_institute', 'enterprise', 'hospital', 'other'],
+    }).notNull(),
+    registrationNumber: text('registration_number').notNull(),
+    status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+    statusReason: text('status_reason'),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('institutions_side_registration_uq').on(t.side, t.registrationNumber),
+    check('institutions_side_ck', sql`${t.side} in ('SZ','HK')`),
+    check('institutions_status_ck', sql`${t.status} in ('active','suspended')`),
+  ],
+);
+
+export const researchers = pgTable(
+  'researchers',
+  {
+    id: uuid('id').primaryKey(),
+    institutionId: uuid('institution_id')
+      .notNull()
+      .references(() => institutions.id),
+    fullName: text('full_name').notNull(),
+    nameZh: text('name_zh'),
+    dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
+    nationality: text('nationality').notNull(),
+    email: text('email').notNull(),
+    status: text('status', { enum: ['nominated', 'approved', 'rejected', 'suspended', 'revoked'] })
+      .notNull()
+      .default('nominated'),
+    statusReason: text('status_reason'),
+    validFrom: date('valid_from', { mode: 'string' }),
+    validUntil: date('valid_until', { mode: 'string' }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('researchers_institution_idx').on(t.institutionId, t.id),
+    check(
+      'researchers_status_ck',
+      sql`${t.status} in ('nominated','approved','rejected','suspended','revoked')`,
+    ),
+  ],
+);
+
+export const identityDocuments = pgTable(
+  'identity_documents',
+  {
+    id: uuid('id').primaryKey(),
+    researcherId: uuid('researcher_id')
+      .notNull()
+      .references(() => researchers.id),
+    kind: text('kind', {
+      enum: ['passport', 'hkid', 'prc_id', 'hk_macao_permit', 'home_return_permit'],
+    }).notNull(),
+    number: text('number').notNull(),
+    issuingCountry: text('issuing_country').notNull(),
+    /** '' for every kind but passports, whose numbers are unique per issuing country only. */
+    countryKey: text('country_key').notNull().default(''),
+    expiresOn: date('expires_on', { mode: 'string' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('identity_documents_kind_number_uq').on(t.kind, t.number, t.countryKey),
+    index('identity_documents_researcher_idx').on(t.researcherId),
+  ],
+);
+
+export const checkpoints = pgTable('checkpoints', {
+  code: text('code').primaryKey(),
+  nameEn: text('name_en').notNull(),
+  nameZh: text('name_zh').notNull(),
+  hetaoLane: boolean('hetao_lane').notNull().default(false),
+  active: boolean('active').notNull().default(true),
+  createdAt: createdAt(),
+});
+
+export const ROLES = ['supervisor', 'officer', 'institution_admin', 'researcher', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    institutionId: uuid('institution_id').references(() => institutions.id),
+    researcherId: uuid('researcher_id').references(() => researchers.id),
+    checkpoint: text('checkpoint').references(() => checkpoints.code),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_username_uq').on(t.username),
+    check(
+      'users_role_ck',
+      sql`${t.role} in ('supervisor','officer','institution_admin','researcher','auditor')`,
+    ),
+    check(
+      'users_scope_ck',
+      sql`(${t.role} <> 'institution_admin' or ${t.institutionId} is not null)
+      and (${t.role} <> 'researcher' or (${t.researcherId} is not null and ${t.institutionId} is not null))
+      and (${t.role} <> 'officer' or ${t.checkpoint} is not null)`,
+    ),
+  ],
+);
+
+export const apiClients = pgTable(
+  'api_clients',
+  {
+    id: uuid('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    institutionId: uuid('institution_id')
+      .notNull()
+      .references(() => institutions.id),
+    name: text('name').notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('api_clients_client_id_uq').on(t.clientId),
+    index('api_clients_institution_idx').on(t.institutionId),
+  ],
+);
+
+/**
+ * Append-only, hash-chained log. A trigger (custom migration) refuses UPDATE,
+ * DELETE and TRUNCATE; appends are serialised by an advisory lock.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    actor: text('actor').notNull(),
+    role: text('role').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    data: jsonb('data').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_events_subject_idx').on(t.subject, t.seq),
+    index('audit_events_action_idx').on(t.action, t.seq),
+  ],
+);
+
+/** Stored first answers of creating POSTs, per principal and Idempotency-Key. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    route: text('route').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    response: jsonb('response').notNull(),
+    headers: jsonb('headers').notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

@@ -1,0 +1,180 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type FieldError, ServiceUnavailableError } from '../errors.js';
+import { type Problem, problemType } from './problem.js';
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
+/** Error codes of node-postgres / PGlite that mean "the database is not there". */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (CONNECTION_ERROR_CODES.has(code)) return true;
+  // SQLSTATE class 08 (connection exception), 57P01..57P03 (admin shutdown, crash, cannot connect now)
+  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+  if (
+    /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|database is closed|the database system is (starting up|shutting down)/i.test(
+      message,
+    )
+  ) {
+    return true;
+  }
+  return e.cause !== undefined && e.cause !== err ? isDatabaseUnavailable(e.cause) : false;
+}
+
+/** The SQLSTATE of a database error, looking through drizzle's wrapping. */
+export function sqlState(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  errors?: FieldError[],
+  headers?: Record<string, string>,
+): FastifyReply {
+  const body: Problem = {
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    code,
+    instance: request.url.split('?')[0],
+    requestId: request.id,
+  };
+  if (errors && errors.length > 0) body.errors = errors;
+  if (headers) reply.headers(headers);
+  return reply.code(status).type(PROBLEM_JSON).serializer(JSON.stringify).send(body);
+}
+
+function toProblem(err: FastifyError | Error, request: FastifyRequest): {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+} {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      code: err.code,
+      title: err.title,
+      detail: err.detail,
+      ...(err.errors ? { errors: err.errors } : {}),
+      ...(err.headers ? { headers: err.headers } : {}),
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = (err as FastifyError).validationContext ?? 'body';
+    const errors = err.validation.map((v) => ({
+      path: pointerToPath(v.instancePath) || where,
+      message: v.message ?? 'is invalid',
+    }));
+    return {
+      status: 422,
+      code: 'VALIDATION_FAILED',
+      title: 'Request validation failed',
+      detail:
+        errors.length === 1
+          ? `${where === 'body' ? '' : `${where} `}${errors[0]!.path}: ${errors[0]!.message}`
+          : `${errors.length} fields of the ${where} are invalid`,
+      errors,
+    };
+  }
+  const fe = err as FastifyError;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON', detail: 'The request body is not valid JSON' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON', detail: 'The request body is empty but its content type is JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large', detail: 'The request body exceeds the limit of this route' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here` }
+        : { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: 'Content-Length does not match the body' };
+    case 'FST_ERR_CTP_INVALID_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_TYPE':
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'The Content-Type header is invalid' };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: 'The request URL is malformed' };
+    case 'FST_ERR_RATE_LIMIT_EXCEEDED':
+      return { status: 429, code: 'RATE_LIMITED', title: 'Too many requests', detail: 'Too many requests, slow down' };
+    default:
+      break;
+  }
+  if (typeof fe.code === 'string' && fe.code.startsWith('FST_JWT_')) {
+    const expired = fe.code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED';
+    return {
+      status: 401,
+      code: expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED',
+      title: 'Unauthorized',
+      detail: expired ? 'The token has expired' : 'A valid Bearer token is required',
+      headers: { 'www-authenticate': 'Bearer' },
+    };
+  }
+  if (isDatabaseUnavailable(err)) {
+    const e = new ServiceUnavailableError();
+    return { status: e.status, code: e.code, title: e.title, detail: e.detail, ...(e.headers ? { headers: e.headers } : {}) };
+  }
+  const state = sqlState(err);
+  if (state === '23505') {
+    return { status: 409, code: 'CONFLICT', title: 'Conflict', detail: 'A record with the same unique value already exists' };
+  }
+  if (state === '40001' || state === '40P01') {
+    return { status: 409, code: 'CONCURRENT_UPDATE', title: 'Conflict', detail: 'A concurrent change got there first; retry the request' };
+  }
+  if (state === '57014') {
+    return { status: 503, code: 'SERVICE_UNAVAILABLE', title: 'Service unavailable', detail: 'The database took too long to answer', headers: { 'retry-after': '2' } };
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 && !isResponseSerializationError(err)) {
+    return { status: fe.statusCode, code: 'BAD_REQUEST', title: 'Bad request', detail: fe.message };
+  }
+  return { status: 500, code: 'INTERNAL', title: 'Internal server error', detail: 'An unexpected error occurred; it has been logged' };
+}
+
+async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const p = toProblem(err, request);
+    if (p.status >= 500) {
+      request.log.error({ err }, 'request failed');
+    } else if (p.status !== 404) {
+      request.log.info({ code: p.code, status: p.status }, 'request refused');
+    }
+    return sendProblem(request, reply, p.status, p.code, p.title, p.detail, p.errors, p.headers);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, 404, 'ROUTE_NOT_FOUND', 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}
+
+/** Registered through fp at the root so that every encapsulated route uses it. */
+export const errorHandler = fp(errorHandlerPlugin, { name: 'error-handler' });

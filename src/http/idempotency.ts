@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalize } from '../audit/canonical.js';
+import { actorOf } from '../auth/principal.js';
+import type { Db, Tx } from '../db/client.js';
+import { idempotencyKeys } from '../db/schema.js';
+import { BadRequestError, ConflictError, PreconditionRequiredError } from '../errors.js';
+
+export interface Outcome<T> {
+  status: number;
+  body: T;
+  headers?: Record<string, string>;
+}
+
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+function keyOf(request: FastifyRequest, required: boolean): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  const key = Array.isArray(raw) ? raw[0] : raw;
+  if (key === undefined || key === '') {
+    if (required) throw new PreconditionRequiredError('This request needs an Idempotency-Key header');
+    return undefined;
+  }
+  if (!KEY_RE.test(key)) {
+    throw new BadRequestError('Idempotency-Key must be 1–255 visible ASCII characters', 'INVALID_IDEMPOTENCY_KEY', [
+      { path: 'headers.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
+    ]);
+  }
+  return key;
+}
+
+/**
+ * Runs a creating request in one transaction, honouring Idempotency-Key: the same
+ * key and body answer the first response again; the same key with another body is
+ * a 409. Requests with the same key are serialised by an advisory lock, so a retry
+ * racing the original waits for it and then replays it. A request that fails
+ * stores nothing (its transaction rolls back), so it can be retried with the key.
+ */
+export async function idempotent<T>(
+  db: Db,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: (tx: Tx) => Promise<Outcome<T>>,
+  options: { required?: boolean } = {},
+): Promise<T> {
+  const key = keyOf(request, options.required ?? false);
+  const outcome = await db.transaction(async (tx) => {
+    if (key === undefined) return { ...(await work(tx)), replayed: false };
+    const principal = actorOf(request.user);
+    const route = `${request.method} ${request.url.split('?')[0]}`;
+    const requestHash = createHash('sha256')
+      .update(canonicalize({ route, body: request.body ?? null }))
+      .digest('hex');
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${principal}\u0000${key}`}, 0))`);
+    const [existing] = await tx
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)))
+      .limit(1);
+    if (existing) {
+      if (existing.requestHash !== requestHash) {
+        throw new ConflictError(
+          'This Idempotency-Key was already used with a different request',
+          'IDEMPOTENCY_KEY_REUSED',
+        );
+      }
+      return {
+        status: existing.statusCode,
+        body: existing.response as T,
+        headers: existing.headers as Record<string, string>,
+        replayed: true,
+      };
+    }
+    const result = await work(tx);
+    const body = JSON.parse(JSON.stringify(result.body)) as T;
+    await tx.insert(idempotencyKeys).values({
+      principal,
+      key,
+      route,
+      requestHash,
+      statusCode: result.status,
+      response: body,
+      headers: result.headers ?? {},
+    });
+    return { ...result, body, replayed: false };
+  });
+  reply.code(outcome.status);
+  if (outcome.headers) reply.headers(outcome.headers);
+  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  return outcome.body;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { BadRequestError } from '../errors.js';
+
+export const MAX_PAGE_SIZE = 200;
+
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(50)
+    .describe(`Page size, 1–${MAX_PAGE_SIZE}`),
+  cursor: z.string().max(512).optional().describe('The nextCursor of the previous page'),
+};
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  });
+}
+
+/** Opaque cursors: base64url JSON of the last row's sort key. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(value)) return value;
+  } catch {
+    // fall through
+  }
+  throw new BadRequestError('The cursor is not valid for this list', 'INVALID_CURSOR', [
+    { path: 'cursor', message: 'is not a cursor returned by this list' },
+  ]);
+}
+
+export const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 200;
+export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** Fetches limit + 1 rows, returns the page and the cursor of its last row when there are more. */
+export function paginate<T>(rows: T[], limit: number, keyOf: (row: T) => unknown): { items: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: encodeCursor(keyOf(items[items.length - 1]!)) };
+}

@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Ids sort by
+ * creation time, which keeps cursor pagination in creation order and B-tree inserts local.
+ */
+let lastMs = 0;
+let seq = 0;
+export function uuidv7(now: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  // Monotonic within a millisecond: a 12-bit counter in rand_a.
+  if (now === lastMs) {
+    seq = (seq + 1) & 0xfff;
+  } else {
+    lastMs = now;
+    seq = bytes.readUInt16BE(6) & 0x7ff;
+  }
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (seq >> 8);
+  bytes[7] = seq & 0xff;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

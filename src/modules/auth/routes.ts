@@ -1,0 +1,107 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/chain.js';
+import { verifySecret } from '../../auth/passwords.js';
+import type { Principal } from '../../auth/principal.js';
+import { apiClients, institutions, users } from '../../db/schema.js';
+import type { ModuleOptions } from '../../deps.js';
+import { InvalidCredentialsError } from '../../errors.js';
+import { problemSchema } from '../../http/problem.js';
+
+const tokenBody = z.discriminatedUnion('grant_type', [
+  z.object({
+    grant_type: z.literal('password'),
+    username: z.string().min(1).max(200),
+    password: z.string().min(1).max(1024),
+  }),
+  z.object({
+    grant_type: z.literal('client_credentials'),
+    client_id: z.string().min(1).max(200),
+    client_secret: z.string().min(1).max(1024),
+  }),
+]);
+
+const tokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().describe('Seconds until the token expires'),
+  })
+  .meta({ id: 'TokenResponse' });
+
+export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
+  const { db } = deps.database;
+
+  // OAuth 2.0 clients post the token request as a form; accept that as well as JSON.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.post(
+    '/v1/auth/token',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a username and password, or an API client id and secret, for a short-lived access token',
+        security: [],
+        body: tokenBody,
+        response: { 200: tokenResponse, 400: problemSchema, 401: problemSchema, 422: problemSchema, 429: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      let principal: Principal | undefined;
+      if (body.grant_type === 'password') {
+        const username = body.username.trim().toLowerCase();
+        const [user] = await db.select().from(users).where(eq(users.username, username)).limit(1);
+        const ok = await verifySecret(user?.passwordHash, body.password);
+        if (ok && user && user.status === 'active') {
+          principal = {
+            sub: user.id,
+            kind: 'user',
+            role: user.role,
+            username: user.username,
+            ...(user.institutionId ? { institutionId: user.institutionId } : {}),
+            ...(user.researcherId ? { researcherId: user.researcherId } : {}),
+            ...(user.checkpoint ? { checkpoint: user.checkpoint } : {}),
+          };
+        }
+      } else {
+        const [client] = await db
+          .select({ id: apiClients.id, secretHash: apiClients.secretHash, institutionId: apiClients.institutionId, clientId: apiClients.clientId })
+          .from(apiClients)
+          .innerJoin(institutions, eq(institutions.id, apiClients.institutionId))
+          .where(and(eq(apiClients.clientId, body.client_id), isNull(apiClients.revokedAt)))
+          .limit(1);
+        const ok = await verifySecret(client?.secretHash, body.client_secret);
+        if (ok && client) {
+          principal = { sub: client.id, kind: 'client', role: 'institution_admin', institutionId: client.institutionId };
+        }
+      }
+
+      const attempted = body.grant_type === 'password' ? { username: body.username.slice(0, 200) } : { clientId: body.client_id.slice(0, 200) };
+      if (!principal) {
+        await appendAudit(db, {
+          actor: 'anonymous',
+          role: 'anonymous',
+          action: 'auth.token_denied',
+          subject: body.grant_type === 'password' ? `username:${attempted.username}` : `client:${attempted.clientId}`,
+          data: { grantType: body.grant_type, ...attempted, ip: request.ip },
+        }, deps.now());
+        throw new InvalidCredentialsError();
+      }
+      await appendAudit(db, {
+        actor: principal.kind === 'client' ? `client:${principal.sub}` : principal.sub,
+        role: principal.role,
+        action: 'auth.token_issued',
+        subject: principal.kind === 'client' ? `api_client:${principal.sub}` : `user:${principal.sub}`,
+        data: { grantType: body.grant_type, ip: request.ip },
+      }, deps.now());
+      const { token, expiresIn } = app.issueToken(principal);
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      return { access_token: token, token_type: 'Bearer' as const, expires_in: expiresIn };
+    },
+  );
+};

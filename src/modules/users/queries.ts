@@ -1,0 +1,99 @@
+import { eq } from 'drizzle-orm';
+import { hashSecret } from '../../auth/passwords.js';
+import type { Conn } from '../../db/client.js';
+import { checkpoints, institutions, researchers, type Role, users } from '../../db/schema.js';
+import { ConflictError, ValidationError } from '../../errors.js';
+import { uuidv7 } from '../../lib/ids.js';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  role: Role;
+  institutionId?: string | undefined;
+  researcherId?: string | undefined;
+  checkpoint?: string | undefined;
+}
+
+export type UserRow = typeof users.$inferSelect;
+
+export const USERNAME_RE = /^[a-z0-9][a-z0-9._@-]{2,63}$/;
+
+/**
+ * Checks the scope the role needs (and refuses scope it does not take), then
+ * creates the account with an argon2id hash of the password.
+ */
+export async function createUser(conn: Conn, input: NewUser): Promise<UserRow> {
+  const username = input.username.trim().toLowerCase();
+  const needs: Record<Role, 'institutionId' | 'researcherId' | 'checkpoint' | null> = {
+    supervisor: null,
+    auditor: null,
+    officer: 'checkpoint',
+    institution_admin: 'institutionId',
+    researcher: 'researcherId',
+  };
+  const need = needs[input.role];
+  const errors: { path: string; message: string }[] = [];
+  for (const field of ['institutionId', 'researcherId', 'checkpoint'] as const) {
+    const given = input[field] !== undefined && input[field] !== null;
+    if (field === need && !given) errors.push({ path: field, message: `is required for role ${input.role}` });
+    if (field !== need && given && !(field === 'institutionId' && input.role === 'researcher')) {
+      errors.push({ path: field, message: `is not taken by role ${input.role}` });
+    }
+  }
+  if (errors.length) throw new ValidationError(errors);
+
+  let institutionId: string | null = null;
+  let researcherId: string | null = null;
+  let checkpoint: string | null = null;
+  if (input.role === 'institution_admin') {
+    const [inst] = await conn.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, input.institutionId!)).limit(1);
+    if (!inst) throw new ValidationError([{ path: 'institutionId', message: 'no such institution' }]);
+    institutionId = inst.id;
+  } else if (input.role === 'researcher') {
+    const [r] = await conn
+      .select({ id: researchers.id, institutionId: researchers.institutionId })
+      .from(researchers)
+      .where(eq(researchers.id, input.researcherId!))
+      .limit(1);
+    if (!r) throw new ValidationError([{ path: 'researcherId', message: 'no such researcher' }]);
+    if (input.institutionId && input.institutionId !== r.institutionId) {
+      throw new ValidationError([{ path: 'institutionId', message: 'is not the institution of that researcher' }]);
+    }
+    researcherId = r.id;
+    institutionId = r.institutionId;
+  } else if (input.role === 'officer') {
+    const [c] = await conn.select({ code: checkpoints.code }).from(checkpoints).where(eq(checkpoints.code, input.checkpoint!)).limit(1);
+    if (!c) throw new ValidationError([{ path: 'checkpoint', message: 'no such checkpoint' }]);
+    checkpoint = c.code;
+  }
+
+  const [taken] = await conn.select({ id: users.id }).from(users).where(eq(users.username, username)).limit(1);
+  if (taken) throw new ConflictError(`The username ${username} is taken`, 'USERNAME_TAKEN');
+
+  const [row] = await conn
+    .insert(users)
+    .values({
+      id: uuidv7(),
+      username,
+      passwordHash: await hashSecret(input.password),
+      role: input.role,
+      institutionId,
+      researcherId,
+      checkpoint,
+    })
+    .returning();
+  return row!;
+}
+
+export function presentUser(u: UserRow) {
+  return {
+    id: u.id,
+    username: u.username,
+    role: u.role,
+    institutionId: u.institutionId,
+    researcherId: u.researcherId,
+    checkpoint: u.checkpoint,
+    status: u.status,
+    createdAt: u.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ROLES } from '../../db/schema.js';
+import { timestamp, uuidParam } from '../../http/common.js';
+import { USERNAME_RE } from './queries.js';
+
+export const roleSchema = z.enum(ROLES);
+
+export const createUserBody = z.strictObject({
+  username: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(USERNAME_RE, 'must be 3–64 characters: letters, digits, dot, underscore, @ or hyphen'),
+  password: z.string().min(12, 'must be at least 12 characters').max(256),
+  role: roleSchema,
+  institutionId: uuidParam.optional(),
+  researcherId: uuidParam.optional(),
+  checkpoint: z.string().min(1).max(16).optional(),
+});
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    role: roleSchema,
+    institutionId: z.string().nullable(),
+    researcherId: z.string().nullable(),
+    checkpoint: z.string().nullable(),
+    status: z.enum(['active', 'disabled']),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'User' });
+
+export const apiClientSchema = z
+  .object({
+    id: z.string(),
+    clientId: z.string(),
+    institutionId: z.string(),
+    name: z.string(),
+    createdAt: timestamp,
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'ApiClient' });
+
+export const createdApiClientSchema = apiClientSchema
+  .extend({ clientSecret: z.string().describe('Shown once: only its hash is kept') })
+  .meta({ id: 'CreatedApiClient' });
+
+export const createApiClientBody = z.strictObject({
+  name: z.string().trim().min(1).max(200).default('integration'),
+});
+
+export const meSchema = z
+  .object({
+    sub: z.string(),
+    kind: z.enum(['user', 'client']),
+    role: roleSchema,
+    username: z.string().optional(),
+    institutionId: z.string().optional(),
+    researcherId: z.string().optional(),
+    checkpoint: z.string().optional(),
+  })
+  .meta({ id: 'Me' });
