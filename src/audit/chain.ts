@@ -77,7 +77,8 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
     rows.push({ ...event, prevHash, hash });
     prevHash = hash;
   }
-  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  // Postgres takes at most 65,535 parameters a statement: insert in chunks.
+  for (let i = 0; i < rows.length; i += 1000) await tx.insert(auditEvents).values(rows.slice(i, i + 1000));
   return rows;
 }
 
