@@ -1,0 +1,10 @@
+export * from './types.js';
+export { normalizeDocumentInput } from './normalize.js';
+export * from './passport.js';
+export * from './hkid.js';
+export * from './prc-id.js';
+export * from './permits.js';
+export * from './validate.js';
+export * from './cas.js';
+export * from './hs-code.js';
+export * from './mrz.js';
