@@ -55,10 +55,6 @@ function countedQuantity(quantity: number | undefined): number {
   return quantity !== undefined && Number.isFinite(quantity) && quantity > 0 ? quantity : 0;
 }
 
-function isConsumable(item: ItemRecord): boolean {
-  return item.category === 'reagent' || item.category === 'biological_sample';
-}
-
 function travellerReasons(traveller: TravellerRecord | null, input: DecisionInput, today: string): Reason[] {
   if (traveller === null) {
     return [{ code: 'TRAVELLER_NOT_WHITELISTED', detail: 'No whitelisted researcher matches the presented document' }];

@@ -440,7 +440,7 @@ function mrzSex(sex: MrzSex): string {
 function mrzNamePart(name: string, value: string): string {
   const words = asciiUpperCase(value)
     .replace(/['\u2019]/g, '')
-    .split(/[\s\-]+/)
+    .split(/[\s-]+/)
     .filter((w) => w.length > 0);
   for (const w of words) {
     const bad = [...w].find((ch) => !/^[A-Z]$/.test(ch));
