@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import pino from 'pino';
 import type { Config } from './config.js';
 
 /**
@@ -34,6 +35,30 @@ export const REDACT_PATHS = [
   '*.document.number',
 ];
 
+/**
+ * Database errors carry the query's parameters (in `params` and inside drizzle's
+ * message) and pg's `detail` repeats the offending values: log the SQL, the
+ * SQLSTATE and pg's message, never the values.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { query?: unknown; params?: unknown; cause?: unknown };
+  if (e.name === 'DrizzleQueryError' || (typeof e.query === 'string' && Array.isArray(e.params))) {
+    const cause = e.cause as { message?: string; code?: string; stack?: string } | undefined;
+    return {
+      type: e.name,
+      message: cause?.message ?? 'database query failed',
+      code: cause?.code,
+      query: typeof e.query === 'string' ? e.query.slice(0, 2000) : undefined,
+      stack: cause?.stack,
+    };
+  }
+  const base = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  delete base.detail;
+  delete base.params;
+  return base;
+}
+
 export function loggerOptions(
   config: Pick<Config, 'logLevel'>,
   stream?: NodeJS.WritableStream,
@@ -43,6 +68,7 @@ export function loggerOptions(
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...(stream ? { stream } : {}),
     serializers: {
+      err: serializeError,
       req(req: { method: string; url: string; id: string; ip?: string; socket?: { remoteAddress?: string } }) {
         return { method: req.method, url: req.url, ip: req.ip ?? req.socket?.remoteAddress };
       },

@@ -52,7 +52,7 @@ export async function idempotent<T>(
     const requestHash = createHash('sha256')
       .update(canonicalize({ route, body: request.body ?? null }))
       .digest('hex');
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${principal}\u0000${key}`}, 0))`);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${principal} ${key}`}, 0))`);
     const [existing] = await tx
       .select()
       .from(idempotencyKeys)

@@ -1,0 +1,178 @@
+import { sql } from 'drizzle-orm';
+import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
+import { type Conn, queryRows } from '../../db/client.js';
+
+/** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
+export interface DeskItem extends ItemRecord {
+  serialNumber: string | null;
+  maxDaysAbroad: number | null;
+}
+
+export interface TravellerCard {
+  traveller: TravellerRecord;
+  researcher: {
+    id: string;
+    fullName: string;
+    nameZh: string | null;
+    dateOfBirth: string;
+    nationality: string;
+    status: TravellerRecord['status'];
+    validFrom: string | null;
+    validUntil: string | null;
+  };
+  institution: { id: string; name: string; nameZh: string | null; side: 'SZ' | 'HK'; status: 'active' | 'suspended' };
+  /** Every item the traveller is a custodian of. */
+  custody: DeskItem[];
+}
+
+/** How the officer identified the traveller. */
+export type DocumentQuery =
+  | { by: 'document'; kind: string; number: string; issuingCountry?: string | undefined }
+  | { by: 'mrz'; number: string; issuingState: string; passportOnly: boolean };
+
+const ITEM_JSON = sql.raw(`json_build_object(
+  'id', it.id, 'name', it.name, 'institutionId', it.institution_id, 'category', it.category,
+  'status', it.status, 'validUntil', it.valid_until::text, 'homeSide', it.home_side,
+  'currentSide', it.current_side, 'returnBy', it.return_by, 'remainingQuantity', it.remaining_quantity,
+  'unit', it.unit, 'sha256', it.sha256, 'classification', it.classification,
+  'transferApprovalReference', it.transfer_approval_reference, 'serialNumber', it.serial_number,
+  'maxDaysAbroad', it.max_days_abroad,
+  'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
+)`);
+
+interface RawItem extends Omit<DeskItem, 'returnBy'> {
+  returnBy: string | null;
+}
+
+export function toDeskItem(raw: RawItem): DeskItem {
+  return {
+    ...raw,
+    returnBy: raw.returnBy ? new Date(raw.returnBy).toISOString() : null,
+    remainingQuantity: raw.remainingQuantity === null ? null : Number(raw.remainingQuantity),
+  };
+}
+
+interface TravellerRow {
+  [key: string]: unknown;
+  doc_kind: string;
+  doc_number: string;
+  doc_country: string;
+  doc_expires: string;
+  r_id: string;
+  full_name: string;
+  name_zh: string | null;
+  dob: string;
+  nationality: string;
+  r_status: TravellerRecord['status'];
+  valid_from: string | null;
+  valid_until: string | null;
+  i_id: string;
+  i_name: string;
+  i_name_zh: string | null;
+  i_side: 'SZ' | 'HK';
+  i_status: 'active' | 'suspended';
+  custody: RawItem[] | string;
+}
+
+/**
+ * The traveller card in one round trip: document → researcher → institution, with
+ * every item in the researcher's custody aggregated as JSON.
+ * Returns every match (a passport number may repeat across issuing countries).
+ */
+export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
+  const where =
+    q.by === 'document'
+      ? q.kind === 'passport' && q.issuingCountry
+        ? sql`d.kind = ${q.kind} and d.number = ${q.number} and d.country_key = ${q.issuingCountry}`
+        : sql`d.kind = ${q.kind} and d.number = ${q.number}`
+      : q.passportOnly
+        ? sql`d.kind = 'passport' and d.number = ${q.number} and d.country_key = ${q.issuingState}`
+        : sql`d.number = ${q.number} and (d.kind <> 'passport' or d.country_key = ${q.issuingState})`;
+  const rows = await queryRows<TravellerRow>(conn, sql`
+    select d.kind as doc_kind, d.number as doc_number, d.issuing_country as doc_country, d.expires_on::text as doc_expires,
+           r.id as r_id, r.full_name, r.name_zh, r.date_of_birth::text as dob, r.nationality, r.status as r_status,
+           r.valid_from::text as valid_from, r.valid_until::text as valid_until,
+           i.id as i_id, i.name as i_name, i.name_zh as i_name_zh, i.side as i_side, i.status as i_status,
+           (select coalesce(json_agg(${ITEM_JSON} order by it.id), '[]'::json)
+              from item_custodians c join items it on it.id = c.item_id
+             where c.researcher_id = r.id) as custody
+      from identity_documents d
+      join researchers r on r.id = d.researcher_id
+      join institutions i on i.id = r.institution_id
+     where ${where}
+     limit 5`);
+  return rows.map((row) => {
+    const custodyRaw = typeof row.custody === 'string' ? (JSON.parse(row.custody) as RawItem[]) : row.custody;
+    const traveller: TravellerRecord = {
+      researcherId: row.r_id,
+      fullName: row.full_name,
+      status: row.r_status,
+      validFrom: row.valid_from,
+      validUntil: row.valid_until,
+      dateOfBirth: row.dob,
+      nationality: row.nationality,
+      institution: { id: row.i_id, name: row.i_name, status: row.i_status },
+      document: { kind: row.doc_kind, number: row.doc_number, issuingCountry: row.doc_country, expiresOn: row.doc_expires },
+    };
+    return {
+      traveller,
+      researcher: {
+        id: row.r_id,
+        fullName: row.full_name,
+        nameZh: row.name_zh,
+        dateOfBirth: row.dob,
+        nationality: row.nationality,
+        status: row.r_status,
+        validFrom: row.valid_from,
+        validUntil: row.valid_until,
+      },
+      institution: { id: row.i_id, name: row.i_name, nameZh: row.i_name_zh, side: row.i_side, status: row.i_status },
+      custody: custodyRaw.map(toDeskItem),
+    };
+  });
+}
+
+/**
+ * Locks the declared items (in id order, so two crossings never deadlock) and
+ * reads them as they are once the lock is held.
+ */
+export async function lockItems(conn: Conn, ids: string[]): Promise<Map<string, DeskItem>> {
+  const map = new Map<string, DeskItem>();
+  if (ids.length === 0) return map;
+  const sorted = [...new Set(ids)].sort();
+  const idList = sql.join(sorted.map((id) => sql`${id}::uuid`), sql`, `);
+  await conn.execute(sql`select id from items where id in (${idList}) order by id for update`);
+  const rows = await queryRows<{ item: RawItem | string }>(conn, sql`
+    select ${ITEM_JSON} as item from items it where it.id in (${idList})`);
+  for (const row of rows) {
+    const raw = typeof row.item === 'string' ? (JSON.parse(row.item) as RawItem) : row.item;
+    map.set(raw.id, toDeskItem(raw));
+  }
+  return map;
+}
+
+/**
+ * Item ids for declared serial numbers. A serial is unique per institution only, so
+ * prefer an item the traveller holds, then one of the traveller's institution.
+ */
+export async function resolveSerials(
+  conn: Conn,
+  serials: string[],
+  researcherId: string | null,
+  institutionId: string | null,
+): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  const unique = [...new Set(serials)];
+  if (unique.length === 0) return map;
+  const list = sql.join(unique.map((s) => sql`${s}`), sql`, `);
+  const rows = await queryRows<{ serial_number: string; id: string }>(conn, sql`
+    select distinct on (it.serial_number) it.serial_number, it.id
+      from items it
+     where it.serial_number in (${list})
+     order by it.serial_number,
+              (exists (select 1 from item_custodians c where c.item_id = it.id and c.researcher_id = ${researcherId}::uuid)) desc,
+              (it.institution_id = ${institutionId}::uuid) desc nulls last,
+              it.id`);
+  for (const row of rows) map.set(row.serial_number, row.id);
+  return map;
+}

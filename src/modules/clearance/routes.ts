@@ -1,0 +1,333 @@
+import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Principal } from '../../auth/principal.js';
+import type { Reason } from '../../clearance/types.js';
+import { type Conn, queryRows } from '../../db/client.js';
+import { crossingItems, crossings, DIRECTIONS, inspections, institutions, items, researchers } from '../../db/schema.js';
+import type { ModuleOptions } from '../../deps.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { idParams, standardProblems, timestamp } from '../../http/common.js';
+import { idempotent } from '../../http/idempotency.js';
+import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/pagination.js';
+import { problemSchema } from '../../http/problem.js';
+import {
+  crossingBodySchema,
+  crossingSchema,
+  inspectionBodySchema,
+  inspectionSchema,
+  lookupResponseSchema,
+  travellerRefSchema,
+} from './schemas.js';
+import { lookup, recordCrossing, recordInspection } from './service.js';
+
+const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
+
+type CrossingRow = typeof crossings.$inferSelect;
+
+/** Crossings with their lines, traveller names and inspection, in the order given. */
+async function presentCrossings(conn: Conn, rows: CrossingRow[]) {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const lines = await conn
+    .select({
+      crossingId: crossingItems.crossingId,
+      line: crossingItems.line,
+      itemId: crossingItems.itemId,
+      serialNumber: crossingItems.serialNumber,
+      quantity: crossingItems.quantity,
+      sha256: crossingItems.sha256,
+      name: items.name,
+      category: items.category,
+    })
+    .from(crossingItems)
+    .leftJoin(items, eq(items.id, crossingItems.itemId))
+    .where(inArray(crossingItems.crossingId, ids))
+    .orderBy(crossingItems.crossingId, crossingItems.line);
+  const researcherIds = [...new Set(rows.flatMap((r) => (r.researcherId ? [r.researcherId] : [])))];
+  const people = researcherIds.length
+    ? await conn
+        .select({
+          id: researchers.id,
+          fullName: researchers.fullName,
+          nameZh: researchers.nameZh,
+          institutionId: researchers.institutionId,
+          institutionName: institutions.name,
+        })
+        .from(researchers)
+        .innerJoin(institutions, eq(institutions.id, researchers.institutionId))
+        .where(inArray(researchers.id, researcherIds))
+    : [];
+  const outcomes = await conn.select().from(inspections).where(inArray(inspections.crossingId, ids));
+  return rows.map((r) => {
+    const person = people.find((p) => p.id === r.researcherId);
+    const inspection = outcomes.find((o) => o.crossingId === r.id);
+    return {
+      id: r.id,
+      decision: r.decision,
+      reasons: r.reasons as Reason[],
+      traveller: person
+        ? {
+            researcherId: person.id,
+            fullName: person.fullName,
+            nameZh: person.nameZh,
+            institutionId: person.institutionId,
+            institutionName: person.institutionName,
+          }
+        : null,
+      document: { kind: r.documentKind, number: r.documentNumber },
+      items: lines
+        .filter((l) => l.crossingId === r.id)
+        .map((l) => ({
+          line: l.line,
+          itemId: l.itemId,
+          serialNumber: l.serialNumber,
+          name: l.name,
+          category: l.category,
+          quantity: l.quantity,
+          sha256: l.sha256,
+        })),
+      checkpoint: r.checkpoint,
+      direction: r.direction,
+      decidedAt: r.decidedAt.toISOString(),
+      officerId: r.officerId,
+      inspection: inspection
+        ? { ...inspection, recordedAt: inspection.recordedAt.toISOString() }
+        : null,
+    };
+  });
+}
+
+/** Which crossings a caller may see: supervisors all, officers their checkpoint, admins their staff's. */
+function crossingScope(p: Principal) {
+  if (p.role === 'officer') return eq(crossings.checkpoint, p.checkpoint ?? '');
+  if (p.role === 'institution_admin') return eq(crossings.institutionId, p.institutionId ?? '00000000-0000-0000-0000-000000000000');
+  return undefined;
+}
+
+export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
+  const { db } = deps.database;
+
+  app.post(
+    '/v1/clearance/lookup',
+    {
+      config: { auth: ['officer'] },
+      schema: {
+        tags: ['clearance'],
+        summary: 'Look a traveller up by document or MRZ: the traveller card',
+        body: travellerRefSchema,
+        response: { 200: lookupResponseSchema, ...problems },
+      },
+    },
+    async (request) => lookup({ db, readDb: deps.database.readDb, now: deps.now }, request.user, request.body),
+  );
+
+  app.post(
+    '/v1/crossings',
+    {
+      config: { auth: ['officer'] },
+      schema: {
+        tags: ['clearance'],
+        summary: 'Declare a crossing at your checkpoint: CLEARED or FLAGGED with reasons',
+        description: 'Requires an Idempotency-Key header. The crossing is written in one transaction that locks the items it moves.',
+        body: crossingBodySchema,
+        response: { 201: crossingSchema, ...problems },
+      },
+    },
+    async (request, reply) =>
+      idempotent(
+        db,
+        request,
+        reply,
+        async (tx) => {
+          const id = await recordCrossing(
+            tx,
+            { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
+            request.user,
+            request.body,
+          );
+          const rows = await tx.select().from(crossings).where(eq(crossings.id, id));
+          const [body] = await presentCrossings(tx, rows);
+          return { status: 201, body: body!, headers: { location: `/v1/crossings/${id}` } };
+        },
+        { required: true },
+      ),
+  );
+
+  app.post(
+    '/v1/crossings/:id/inspection',
+    {
+      config: { auth: ['officer'] },
+      schema: {
+        tags: ['clearance'],
+        summary: 'Record the outcome of the inspection of a FLAGGED crossing (once)',
+        params: idParams,
+        body: inspectionBodySchema,
+        response: { 201: inspectionSchema, ...problems },
+      },
+    },
+    async (request, reply) =>
+      idempotent(db, request, reply, async (tx) => {
+        const inspectionId = await recordInspection(tx, { now: deps.now }, request.user, request.params.id, request.body);
+        const [row] = await tx.select().from(inspections).where(eq(inspections.id, inspectionId));
+        return { status: 201, body: { ...row!, recordedAt: row!.recordedAt.toISOString() } };
+      }),
+  );
+
+  app.get(
+    '/v1/crossings',
+    {
+      config: { auth: ['supervisor', 'officer', 'institution_admin'] },
+      schema: {
+        tags: ['clearance'],
+        summary: 'Crossings, newest first: supervisors all, officers their checkpoint, institution admins their staff',
+        querystring: z.object({
+          ...pageQuery,
+          checkpoint: z.string().max(16).optional(),
+          decision: z.enum(['CLEARED', 'FLAGGED']).optional(),
+          direction: z.enum(DIRECTIONS).optional(),
+          researcherId: z.uuid().optional(),
+          from: z.iso.datetime({ offset: true }).optional(),
+          to: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: { 200: pageOf(crossingSchema), ...problems },
+      },
+    },
+    async (request) => {
+      const me = request.user;
+      const q = request.query;
+      if (me.role === 'officer' && q.checkpoint && q.checkpoint !== me.checkpoint) {
+        throw new ForbiddenError('Officers see the crossings of their own checkpoint only');
+      }
+      const before = decodeCursor(q.cursor, isString);
+      const rows = await deps.database.readDb
+        .select()
+        .from(crossings)
+        .where(
+          and(
+            crossingScope(me),
+            q.checkpoint ? eq(crossings.checkpoint, q.checkpoint) : undefined,
+            q.decision ? eq(crossings.decision, q.decision) : undefined,
+            q.direction ? eq(crossings.direction, q.direction) : undefined,
+            q.researcherId ? eq(crossings.researcherId, q.researcherId) : undefined,
+            q.from ? gte(crossings.decidedAt, new Date(q.from)) : undefined,
+            q.to ? lt(crossings.decidedAt, new Date(q.to)) : undefined,
+            before ? lt(crossings.id, before) : undefined,
+          ),
+        )
+        .orderBy(desc(crossings.id))
+        .limit(q.limit + 1);
+      const page = paginate(rows, q.limit, (r) => r.id);
+      return { items: await presentCrossings(deps.database.readDb, page.items), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/crossings/:id',
+    {
+      config: { auth: ['supervisor', 'officer', 'institution_admin'] },
+      schema: { tags: ['clearance'], summary: 'One crossing', params: idParams, response: { 200: crossingSchema, ...problems } },
+    },
+    async (request) => {
+      const rows = await db
+        .select()
+        .from(crossings)
+        .where(and(eq(crossings.id, request.params.id), crossingScope(request.user)));
+      if (rows.length === 0) throw new NotFoundError('Crossing');
+      const [body] = await presentCrossings(db, rows);
+      return body!;
+    },
+  );
+
+  // ---- item ledger ------------------------------------------------------------
+
+  const historyEntry = z.object({
+    at: timestamp,
+    kind: z.string().describe('registration step (item.create, item.endorse, …) or movement (moved, consumed, copied)'),
+    actor: z.string().nullable(),
+    crossingId: z.string().nullable(),
+    inspectionId: z.string().nullable(),
+    fromSide: z.string().nullable(),
+    toSide: z.string().nullable(),
+    quantity: z.number().nullable(),
+    remainingAfter: z.number().nullable(),
+    returnBy: timestamp.nullable(),
+    status: z.string().nullable(),
+    reason: z.string().nullable(),
+  });
+
+  app.get(
+    '/v1/items/:id/history',
+    {
+      config: { auth: ['supervisor', 'officer', 'institution_admin', 'researcher'] },
+      schema: {
+        tags: ['items'],
+        summary: 'The item ledger: every registration step and every movement, in order',
+        params: idParams,
+        response: { 200: z.object({ itemId: z.string(), entries: z.array(historyEntry) }), ...problems },
+      },
+    },
+    async (request) => {
+      const me = request.user;
+      const [item] = await db.select({ id: items.id, institutionId: items.institutionId }).from(items).where(eq(items.id, request.params.id));
+      if (!item) throw new NotFoundError('Item');
+      if (me.role === 'institution_admin' && me.institutionId !== item.institutionId) throw new NotFoundError('Item');
+      if (me.role === 'researcher') {
+        const custodian = await queryRows(
+          db,
+          sql`select 1 from item_custodians where item_id = ${item.id}::uuid and researcher_id = ${me.researcherId ?? null}::uuid`,
+        );
+        if (custodian.length === 0) throw new NotFoundError('Item');
+      }
+      const entries = await queryRows<{
+        at: Date | string;
+        kind: string;
+        actor: string | null;
+        crossing_id: string | null;
+        inspection_id: string | null;
+        from_side: string | null;
+        to_side: string | null;
+        quantity: number | null;
+        remaining_after: number | null;
+        return_by: Date | string | null;
+        status: string | null;
+        reason: string | null;
+        ord: number;
+      }>(
+        db,
+        sql`
+        select at, action as kind, actor, null::uuid as crossing_id, null::uuid as inspection_id,
+               null as from_side, null as to_side, null::float8 as quantity, null::float8 as remaining_after,
+               null::timestamptz as return_by,
+               coalesce(data->'after'->>'status', data->>'status') as status,
+               coalesce(data->>'reason', data->'after'->>'statusReason') as reason,
+               seq as ord
+          from audit_events where subject = ${`item:${item.id}`}
+        union all
+        select m.at, m.kind, c.officer_id::text, m.crossing_id, m.inspection_id, m.from_side, m.to_side, m.quantity,
+               m.remaining_after, m.return_by, null, null, 0
+          from item_movements m join crossings c on c.id = m.crossing_id
+         where m.item_id = ${item.id}::uuid
+        order by at, ord`,
+      );
+      const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
+      return {
+        itemId: item.id,
+        entries: entries.map((e) => ({
+          at: iso(e.at)!,
+          kind: e.kind,
+          actor: e.actor,
+          crossingId: e.crossing_id,
+          inspectionId: e.inspection_id,
+          fromSide: e.from_side,
+          toSide: e.to_side,
+          quantity: e.quantity === null ? null : Number(e.quantity),
+          remainingAfter: e.remaining_after === null ? null : Number(e.remaining_after),
+          returnBy: iso(e.return_by),
+          status: e.status,
+          reason: e.reason,
+        })),
+      };
+    },
+  );
+};

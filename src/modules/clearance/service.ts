@@ -1,0 +1,416 @@
+import { eq, sql } from 'drizzle-orm';
+import { appendAudit, type AuditEntry } from '../../audit/chain.js';
+import { actorOf, type Principal } from '../../auth/principal.js';
+import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
+import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
+import type { Conn, Db } from '../../db/client.js';
+import { crossingItems, crossings, inspections, itemMovements } from '../../db/schema.js';
+import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
+import { uuidv7 } from '../../lib/ids.js';
+import { type DeskItem, type DocumentQuery, findTravellers, lockItems, resolveSerials, type TravellerCard } from './queries.js';
+
+export interface TravellerRef {
+  document?: { kind: string; number: string; issuingCountry?: string | undefined } | undefined;
+  mrz?: string | undefined;
+}
+
+export interface Identification {
+  query: DocumentQuery;
+  mrz: MrzFacts | null;
+  /** What to record of the document without writing the number into logs. */
+  kind: string;
+  number: string;
+}
+
+/**
+ * Turns what the officer typed or scanned into a document query: the number is
+ * validated and normalised as on registration, an MRZ has every check digit verified.
+ */
+export function identify(ref: TravellerRef, pathPrefix: string, now: Date): Identification {
+  if (ref.document) {
+    const v = validateDocumentNumber(ref.document.kind as DocumentKind, ref.document.number);
+    if (!v.ok) throw new ValidationError([{ path: `${pathPrefix}document.number`, message: v.message }]);
+    return {
+      query: { by: 'document', kind: ref.document.kind, number: v.normalized, issuingCountry: ref.document.issuingCountry },
+      mrz: null,
+      kind: ref.document.kind,
+      number: v.normalized,
+    };
+  }
+  const parsed = parseMrz(ref.mrz ?? '', now);
+  if (!parsed.ok) {
+    throw new ValidationError(
+      parsed.errors.map((e) => ({ path: `${pathPrefix}mrz.${e.field}`, message: e.message })),
+      `The MRZ is not valid: ${parsed.errors.map((e) => e.message).join('; ')}`,
+    );
+  }
+  const passportOnly = parsed.format === 'TD3' || parsed.documentCode.startsWith('P');
+  return {
+    query: { by: 'mrz', number: parsed.documentNumber, issuingState: parsed.issuingState, passportOnly },
+    mrz: { dateOfBirth: parsed.dateOfBirth, nationality: parsed.nationality, expiresOn: parsed.expiresOn },
+    kind: passportOnly ? 'passport' : 'mrz_td1',
+    number: parsed.documentNumber,
+  };
+}
+
+export async function findTraveller(conn: Conn, id: Identification, pathPrefix: string): Promise<TravellerCard | null> {
+  const found = await findTravellers(conn, id.query);
+  if (found.length > 1) {
+    throw new ValidationError(
+      [{ path: `${pathPrefix}document.issuingCountry`, message: 'the same passport number exists for several countries: give issuingCountry' }],
+      'More than one whitelisted document has this number',
+    );
+  }
+  return found[0] ?? null;
+}
+
+/** Masks a document number for the audit log: kind and the last four characters. */
+export function maskedNumber(n: string): string {
+  return n.length <= 4 ? '*'.repeat(n.length) : `${'*'.repeat(n.length - 4)}${n.slice(-4)}`;
+}
+
+export function researcherState(
+  status: TravellerCard['researcher']['status'],
+  validUntil: string | null,
+  now: Date,
+): TravellerCard['researcher']['status'] | 'expired' {
+  return status === 'approved' && validUntil !== null && validUntil < borderDate(now) ? 'expired' : status;
+}
+
+export function isOverdue(item: DeskItem, now: Date): boolean {
+  return (
+    item.category === 'equipment' &&
+    item.currentSide !== null &&
+    item.currentSide !== item.homeSide &&
+    item.returnBy !== null &&
+    new Date(item.returnBy).getTime() < now.getTime()
+  );
+}
+
+export function presentCard(card: TravellerCard, id: Identification, now: Date, alerts: Reason[]) {
+  const state = researcherState(card.researcher.status, card.researcher.validUntil, now);
+  const today = borderDate(now);
+  const doc = card.traveller.document;
+  const inWindow =
+    card.researcher.status === 'approved' &&
+    (card.researcher.validFrom === null || card.researcher.validFrom <= today) &&
+    (card.researcher.validUntil === null || card.researcher.validUntil >= today);
+  return {
+    researcher: { ...card.researcher, status: state },
+    institution: card.institution,
+    whitelist: {
+      status: state,
+      validFrom: card.researcher.validFrom,
+      validUntil: card.researcher.validUntil,
+      inGoodStanding: inWindow && card.institution.status === 'active',
+    },
+    document: { kind: doc.kind, number: doc.number, issuingCountry: doc.issuingCountry, expiresOn: doc.expiresOn },
+    documentChecks: {
+      expired: doc.expiresOn < today || (id.mrz?.expiresOn != null && id.mrz.expiresOn < today),
+      mrz: id.mrz
+        ? {
+            dateOfBirthMatches: id.mrz.dateOfBirth === null || id.mrz.dateOfBirth === card.researcher.dateOfBirth,
+            nationalityMatches: id.mrz.nationality === card.researcher.nationality,
+            expiresOnMatches: id.mrz.expiresOn === null || id.mrz.expiresOn === doc.expiresOn,
+          }
+        : null,
+    },
+    items: card.custody.map((it) => ({
+      id: it.id,
+      name: it.name,
+      category: it.category,
+      status: it.status,
+      validUntil: it.validUntil,
+      homeSide: it.homeSide,
+      currentSide: it.currentSide,
+      returnBy: it.returnBy,
+      overdue: isOverdue(it, now),
+      remainingQuantity: it.remainingQuantity,
+      unit: it.unit,
+      serialNumber: it.serialNumber,
+    })),
+    alerts,
+    lookedUpAt: now.toISOString(),
+  };
+}
+
+export interface LookupDeps {
+  db: Db;
+  readDb: Db;
+  now: () => Date;
+}
+
+/** The officer's lookup: the card, and an audit event saying who looked up whom, from where. */
+export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
+  const now = deps.now();
+  const id = identify(ref, '', now);
+  const card = await findTraveller(deps.db, id, '');
+  const audit: AuditEntry = {
+    actor: actorOf(officer),
+    role: officer.role,
+    action: card ? 'clearance.lookup' : 'clearance.lookup_no_match',
+    subject: card ? `researcher:${card.researcher.id}` : null,
+    data: {
+      checkpoint: officer.checkpoint ?? null,
+      via: ref.mrz ? 'mrz' : 'document',
+      documentKind: id.kind,
+      documentNumber: maskedNumber(id.number),
+    },
+  };
+  await appendAudit(deps.db, audit, now);
+  if (!card) throw new NotFoundError('Traveller', 'No whitelisted researcher holds this document');
+  // What would flag this traveller before any item is declared (no random draw).
+  const alerts = decide({
+    traveller: card.traveller,
+    mrz: id.mrz,
+    direction: card.institution.side === 'SZ' ? 'SZ_TO_HK' : 'HK_TO_SZ',
+    declared: [],
+    heldItems: card.custody.filter((i) => i.category === 'equipment'),
+    now,
+    config: { randomInspectionRate: 0 },
+    random: () => 1,
+  }).reasons;
+  return presentCard(card, id, now, alerts);
+}
+
+export interface CrossingInput {
+  checkpoint: string;
+  direction: Direction;
+  traveller: TravellerRef;
+  items: { itemId?: string | undefined; serialNumber?: string | undefined; quantity?: number | undefined; sha256?: string | undefined }[];
+}
+
+export interface CrossingDeps {
+  now: () => Date;
+  random: () => number;
+  randomInspectionRate: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Applies the movement of cleared (or released) items, returning the ledger rows written. */
+async function moveItems(
+  tx: Conn,
+  crossingId: string,
+  inspectionId: string | null,
+  direction: Direction,
+  lines: { item: DeskItem | null; quantity?: number | undefined }[],
+  now: Date,
+): Promise<number> {
+  const to = destinationSide(direction);
+  let moved = 0;
+  const drawn = new Map<string, number>();
+  for (const line of lines) {
+    const item = line.item;
+    if (!item) continue;
+    if (item.category === 'equipment') {
+      if (item.currentSide === to) continue; // already there (a second line of the same item, or a released mismatch)
+      const returnBy =
+        to === item.homeSide ? null : item.maxDaysAbroad !== null ? new Date(now.getTime() + item.maxDaysAbroad * DAY_MS) : null;
+      await tx.execute(sql`update items set current_side = ${to}, return_by = ${returnBy}, updated_at = ${now}, version = version + 1 where id = ${item.id}::uuid`);
+      await tx.insert(itemMovements).values({
+        id: uuidv7(),
+        itemId: item.id,
+        crossingId,
+        inspectionId,
+        kind: 'moved',
+        fromSide: item.currentSide,
+        toSide: to,
+        returnBy,
+        at: now,
+      });
+      item.currentSide = to;
+      moved += 1;
+    } else if (item.category === 'reagent' || item.category === 'biological_sample') {
+      const qty = line.quantity ?? 0;
+      if (qty <= 0) continue;
+      const before = (item.remainingQuantity ?? 0) - (drawn.get(item.id) ?? 0);
+      const after = Math.max(0, before - qty);
+      drawn.set(item.id, (drawn.get(item.id) ?? 0) + (before - after));
+      await tx.execute(sql`update items set remaining_quantity = ${after}, updated_at = ${now}, version = version + 1 where id = ${item.id}::uuid`);
+      await tx.insert(itemMovements).values({
+        id: uuidv7(),
+        itemId: item.id,
+        crossingId,
+        inspectionId,
+        kind: 'consumed',
+        fromSide: direction === 'SZ_TO_HK' ? 'SZ' : 'HK',
+        toSide: to,
+        quantity: qty,
+        remainingAfter: after,
+        at: now,
+      });
+      moved += 1;
+    } else {
+      await tx.insert(itemMovements).values({
+        id: uuidv7(),
+        itemId: item.id,
+        crossingId,
+        inspectionId,
+        kind: 'copied',
+        fromSide: direction === 'SZ_TO_HK' ? 'SZ' : 'HK',
+        toSide: to,
+        at: now,
+      });
+      moved += 1;
+    }
+  }
+  return moved;
+}
+
+/**
+ * Declares a crossing: in one transaction, lock the declared items, decide, write
+ * the crossing, move what a CLEARED crossing moves, append the audit event.
+ */
+export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput) {
+  if (officer.checkpoint !== input.checkpoint) {
+    throw new ForbiddenError(`You are posted to ${officer.checkpoint ?? 'no checkpoint'}: crossings are recorded at your own checkpoint only`);
+  }
+  const now = deps.now();
+  const id = identify(input.traveller, 'traveller.', now);
+  const card = await findTraveller(tx, id, 'traveller.');
+
+  const serialIds = await resolveSerials(
+    tx,
+    input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : [])),
+    card?.researcher.id ?? null,
+    card?.institution.id ?? null,
+  );
+  const wantedIds = input.items.map((l) => l.itemId ?? serialIds.get(l.serialNumber ?? '')).filter((v): v is string => !!v);
+  const locked = await lockItems(tx, wantedIds);
+
+  const lines = input.items.map((l, index) => {
+    const itemId = l.itemId ?? serialIds.get(l.serialNumber ?? '');
+    const item = itemId ? (locked.get(itemId) ?? null) : null;
+    return { index, ref: l, item };
+  });
+  const missingQty = lines.filter(
+    (l) => l.item && (l.item.category === 'reagent' || l.item.category === 'biological_sample') && l.ref.quantity === undefined,
+  );
+  if (missingQty.length) {
+    throw new ValidationError(missingQty.map((l) => ({ path: `items.${l.index}.quantity`, message: 'is required for reagents and biological samples' })));
+  }
+
+  const declared: DeclaredItem[] = lines.map((l) => ({
+    ref: l.ref.itemId ? { itemId: l.ref.itemId } : { serialNumber: l.ref.serialNumber ?? '' },
+    item: l.item,
+    ...(l.ref.quantity !== undefined ? { quantity: l.ref.quantity } : {}),
+    ...(l.ref.sha256 !== undefined ? { sha256: l.ref.sha256.toLowerCase() } : {}),
+  }));
+  const decision: Decision = decide({
+    traveller: card?.traveller ?? null,
+    mrz: id.mrz,
+    direction: input.direction,
+    declared,
+    heldItems: card ? card.custody.filter((i) => i.category === 'equipment').map((i) => locked.get(i.id) ?? i) : [],
+    now,
+    config: { randomInspectionRate: deps.randomInspectionRate },
+    random: deps.random,
+  });
+
+  const crossingId = uuidv7();
+  await tx.insert(crossings).values({
+    id: crossingId,
+    checkpoint: input.checkpoint,
+    direction: input.direction,
+    officerId: officer.sub,
+    researcherId: card?.researcher.id ?? null,
+    institutionId: card?.institution.id ?? null,
+    documentKind: id.kind,
+    documentNumber: id.number,
+    viaMrz: id.mrz !== null,
+    decision: decision.decision,
+    reasons: decision.reasons,
+    reasonCodes: decision.reasons.map((r) => r.code),
+    decidedAt: now,
+  });
+  if (lines.length) {
+    await tx.insert(crossingItems).values(
+      lines.map((l) => ({
+        crossingId,
+        line: l.index + 1,
+        itemId: l.item?.id ?? null,
+        serialNumber: l.item?.serialNumber ?? l.ref.serialNumber ?? null,
+        quantity: l.ref.quantity ?? null,
+        sha256: l.ref.sha256?.toLowerCase() ?? null,
+      })),
+    );
+  }
+  if (decision.decision === 'CLEARED') {
+    await moveItems(tx, crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now);
+  }
+  await appendAudit(
+    tx,
+    {
+      actor: actorOf(officer),
+      role: officer.role,
+      action: 'crossing.decide',
+      subject: `crossing:${crossingId}`,
+      data: {
+        checkpoint: input.checkpoint,
+        direction: input.direction,
+        decision: decision.decision,
+        reasonCodes: decision.reasons.map((r) => r.code),
+        researcherId: card?.researcher.id ?? null,
+        documentKind: id.kind,
+        documentNumber: maskedNumber(id.number),
+        itemIds: lines.map((l) => l.item?.id ?? null),
+      },
+    },
+    now,
+  );
+  return crossingId;
+}
+
+/** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
+export async function recordInspection(
+  tx: Conn,
+  deps: { now: () => Date },
+  officer: Principal,
+  crossingId: string,
+  body: { outcome: 'RELEASED' | 'DETAINED' | 'REFUSED_ENTRY'; notes: string },
+) {
+  const now = deps.now();
+  const [crossing] = await tx.select().from(crossings).where(eq(crossings.id, crossingId)).for('update').limit(1);
+  if (!crossing || crossing.checkpoint !== officer.checkpoint) throw new NotFoundError('Crossing');
+  if (crossing.decision !== 'FLAGGED') {
+    throw new ConflictError('Only a FLAGGED crossing takes an inspection outcome', 'CROSSING_NOT_FLAGGED');
+  }
+  const [existing] = await tx.select({ id: inspections.id }).from(inspections).where(eq(inspections.crossingId, crossingId)).limit(1);
+  if (existing) throw new ConflictError('The outcome of this inspection is already recorded', 'INSPECTION_ALREADY_RECORDED');
+  const inspectionId = uuidv7();
+  await tx.insert(inspections).values({
+    id: inspectionId,
+    crossingId,
+    outcome: body.outcome,
+    notes: body.notes,
+    officerId: officer.sub,
+    checkpoint: officer.checkpoint!,
+    recordedAt: now,
+  });
+  if (body.outcome === 'RELEASED') {
+    const declared = await tx.select().from(crossingItems).where(eq(crossingItems.crossingId, crossingId)).orderBy(crossingItems.line);
+    const locked = await lockItems(tx, declared.flatMap((d) => (d.itemId ? [d.itemId] : [])));
+    await moveItems(
+      tx,
+      crossingId,
+      inspectionId,
+      crossing.direction,
+      declared.map((d) => ({ item: d.itemId ? (locked.get(d.itemId) ?? null) : null, quantity: d.quantity ?? undefined })),
+      now,
+    );
+  }
+  await appendAudit(
+    tx,
+    {
+      actor: actorOf(officer),
+      role: officer.role,
+      action: 'crossing.inspection',
+      subject: `crossing:${crossingId}`,
+      data: { outcome: body.outcome, checkpoint: officer.checkpoint ?? null, inspectionId },
+    },
+    now,
+  );
+  return inspectionId;
+}
