@@ -51,6 +51,10 @@ export const envSchema = z
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     IMPORT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
     CORS_ORIGINS: optionalString,
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
+    AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+    AUTH_FAILURES_PER_USERNAME: z.coerce.number().int().min(0).default(10),
+    LOOKUP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -90,6 +94,13 @@ export interface Config {
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   clearance: { randomInspectionRate: number };
   http: { bodyLimit: number; importBodyLimit: number; corsOrigins: string[] };
+  /** Requests allowed per window; 0 switches a limit off. */
+  rateLimits: {
+    perIpPerMinute: number;
+    tokenPerIpPerMinute: number;
+    tokenFailuresPerUsername: number;
+    lookupsPerOfficerPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +165,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       bodyLimit: env.BODY_LIMIT_BYTES,
       importBodyLimit: env.IMPORT_BODY_LIMIT_BYTES,
       corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    },
+    rateLimits: {
+      perIpPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      tokenPerIpPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      tokenFailuresPerUsername: env.AUTH_FAILURES_PER_USERNAME,
+      lookupsPerOfficerPerMinute: env.LOOKUP_RATE_LIMIT_PER_MINUTE,
     },
   };
 }

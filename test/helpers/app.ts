@@ -54,6 +54,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'hetao-test-')),
+    // Limits are off unless a test turns one on: suites sign in many accounts from one address.
+    RATE_LIMIT_PER_MINUTE: '0',
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    AUTH_FAILURES_PER_USERNAME: '0',
+    LOOKUP_RATE_LIMIT_PER_MINUTE: '0',
     ...overrides,
   });
 }

@@ -6,8 +6,11 @@ import { verifySecret } from '../../auth/passwords.js';
 import type { Principal } from '../../auth/principal.js';
 import { apiClients, institutions, users } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
-import { InvalidCredentialsError } from '../../errors.js';
+import { InvalidCredentialsError, TooManyRequestsError } from '../../errors.js';
 import { problemSchema } from '../../http/problem.js';
+import { RateLimiter } from '../../http/rate-limit.js';
+
+const FIFTEEN_MINUTES = 15 * 60_000;
 
 const tokenBody = z.discriminatedUnion('grant_type', [
   z.object({
@@ -32,11 +35,36 @@ const tokenResponse = z
 
 export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
+  const limits = deps.config.rateLimits;
+  const perIp = limits.tokenPerIpPerMinute > 0 ? new RateLimiter(limits.tokenPerIpPerMinute, 60_000) : undefined;
 
   // OAuth 2.0 clients post the token request as a form; accept that as well as JSON.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
+
+  // Failed attempts per username (or client id): after the limit, the name is locked
+  // out until the window slides on, whatever the password; a success does not reset it.
+  const failures = new Map<string, number[]>();
+  function recentFailures(key: string): number[] {
+    const cutoff = Date.now() - FIFTEEN_MINUTES;
+    const list = (failures.get(key) ?? []).filter((t) => t > cutoff);
+    if (list.length) failures.set(key, list);
+    else failures.delete(key);
+    return list;
+  }
+  function isLockedOut(key: string): boolean {
+    return limits.tokenFailuresPerUsername > 0 && recentFailures(key).length >= limits.tokenFailuresPerUsername;
+  }
+  function lockoutWait(key: string): number {
+    const list = recentFailures(key);
+    return Math.max(1, Math.ceil(((list[0] ?? Date.now()) + FIFTEEN_MINUTES - Date.now()) / 1000));
+  }
+  function recordFailure(key: string): void {
+    if (limits.tokenFailuresPerUsername <= 0) return;
+    if (failures.size > 100_000) failures.clear();
+    failures.set(key, [...recentFailures(key), Date.now()]);
+  }
 
   app.post(
     '/v1/auth/token',
@@ -52,6 +80,18 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     },
     async (request, reply) => {
       const body = request.body;
+      perIp?.check(request.ip, 'Too many token requests from this address; wait and retry');
+      const nameKey = body.grant_type === 'password' ? `u:${body.username.trim().toLowerCase()}` : `c:${body.client_id}`;
+      if (isLockedOut(nameKey)) {
+        await appendAudit(db, {
+          actor: 'anonymous',
+          role: 'anonymous',
+          action: 'auth.token_throttled',
+          subject: body.grant_type === 'password' ? `username:${nameKey.slice(2)}` : `client:${nameKey.slice(2)}`,
+          data: { grantType: body.grant_type, ip: request.ip },
+        }, deps.now());
+        throw new TooManyRequestsError(lockoutWait(nameKey), 'Too many failed attempts for this account; wait and retry');
+      }
       let principal: Principal | undefined;
       if (body.grant_type === 'password') {
         const username = body.username.trim().toLowerCase();
@@ -90,6 +130,7 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
           subject: body.grant_type === 'password' ? `username:${attempted.username}` : `client:${attempted.clientId}`,
           data: { grantType: body.grant_type, ...attempted, ip: request.ip },
         }, deps.now());
+        recordFailure(nameKey);
         throw new InvalidCredentialsError();
       }
       await appendAudit(db, {

@@ -11,6 +11,7 @@ import { idParams, standardProblems, timestamp } from '../../http/common.js';
 import { idempotent } from '../../http/idempotency.js';
 import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
+import { RateLimiter } from '../../http/rate-limit.js';
 import {
   crossingBodySchema,
   crossingSchema,
@@ -107,6 +108,11 @@ function crossingScope(p: Principal) {
 
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
+  // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
+  const perOfficer =
+    deps.config.rateLimits.lookupsPerOfficerPerMinute > 0
+      ? new RateLimiter(deps.config.rateLimits.lookupsPerOfficerPerMinute, 60_000)
+      : undefined;
 
   app.post(
     '/v1/clearance/lookup',
@@ -119,7 +125,10 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         response: { 200: lookupResponseSchema, ...problems },
       },
     },
-    async (request) => lookup({ db, readDb: deps.database.readDb, now: deps.now }, request.user, request.body),
+    async (request) => {
+      perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
+      return lookup({ db, readDb: deps.database.readDb, now: deps.now }, request.user, request.body);
+    },
   );
 
   app.post(
