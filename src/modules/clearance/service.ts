@@ -8,6 +8,7 @@ import { crossingItems, crossings, inspections, itemMovements } from '../../db/s
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { normalizeSerialNumber } from '../items/schemas.js';
 import { type DeskItem, type DocumentQuery, findTravellers, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
 export interface TravellerRef {
@@ -271,6 +272,8 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   const id = identify(input.traveller, 'traveller.', now);
   const card = await findTraveller(tx, id, 'traveller.');
 
+  // Serial numbers are compared as registered: trimmed, spaces collapsed, upper case.
+  input = { ...input, items: input.items.map((l) => (l.serialNumber ? { ...l, serialNumber: normalizeSerialNumber(l.serialNumber) } : l)) };
   const serialIds = await resolveSerials(
     tx,
     input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : [])),
