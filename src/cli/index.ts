@@ -7,6 +7,7 @@ import { type Database, openDatabase } from '../db/client.js';
 import { users } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { createUser } from '../modules/users/queries.js';
+import { seedDemo } from './seed-demo.js';
 
 /**
  * Operator commands, run with `npm run cli -- <command>`. They use the same
@@ -22,6 +23,7 @@ Commands:
   token --username U                      print an access token for that account (for scripts)
   migrate                                 apply pending database migrations
   audit verify                            recompute the audit hash chain; exit 1 when broken
+  seed-demo                               load a small demo (two institutions, staff, items, officers)
   help                                    this text
 `;
 
@@ -120,6 +122,8 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
         return 0;
       });
     }
+    case 'seed-demo':
+      return withDatabase((database, config) => seedDemo(config, database, io));
     case 'migrate':
       return withDatabase(async (database) => {
         await database.migrate();
