@@ -61,7 +61,7 @@ export async function insertItem(
     ...values,
   } as ItemInsert;
   if (base.category === 'equipment') {
-    base.serialNumber ??= `SN-${randomBytes(4).toString('hex')}`;
+    base.serialNumber ??= `SN-${randomBytes(4).toString("hex").toUpperCase()}`;
     base.currentSide ??= base.homeSide;
     base.maxDaysAbroad ??= 30;
     base.hsCode ??= '847130';

@@ -310,14 +310,14 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
                null::timestamptz as return_by,
                coalesce(data->'after'->>'status', data->>'status') as status,
                coalesce(data->>'reason', data->'after'->>'statusReason') as reason,
-               seq as ord
+               seq as ord, null::uuid as tiebreak
           from audit_events where subject = ${`item:${item.id}`}
         union all
         select m.at, m.kind, c.officer_id::text, m.crossing_id, m.inspection_id, m.from_side, m.to_side, m.quantity,
-               m.remaining_after, m.return_by, null, null, 0
+               m.remaining_after, m.return_by, null, null, 0, m.id
           from item_movements m join crossings c on c.id = m.crossing_id
          where m.item_id = ${item.id}::uuid
-        order by at, ord`,
+        order by at, ord, tiebreak`,
       );
       const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
       return {

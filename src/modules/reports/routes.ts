@@ -137,7 +137,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { 
       );
       const reasons = await queryRows<{ checkpoint: string; direction: string; code: string; n: number }>(
         read,
-        sql`select checkpoint, direction, code, count(*)::int as n
+        sql`select checkpoint, direction, code, count(distinct id)::int as n
               from crossings, unnest(reason_codes) as code
              where decided_at >= ${from} and decided_at < ${to}
              group by checkpoint, direction, code`,
