@@ -29,7 +29,7 @@ export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).default(3000)),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     DATABASE_URL: postgresUrl,
     READ_DATABASE_URL: postgresUrl,

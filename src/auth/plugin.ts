@@ -41,7 +41,8 @@ class AccountStatusCache {
   ) {}
 
   async isActive(p: Principal): Promise<boolean> {
-    const key = `${p.kind}:${p.sub}`;
+    // The role is part of the key: a token claiming another role than the account's is checked afresh.
+    const key = `${p.kind}:${p.sub}:${p.role}`;
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.active;
@@ -67,7 +68,8 @@ class AccountStatusCache {
   }
 
   forget(kind: Principal['kind'], sub: string): void {
-    this.entries.delete(`${kind}:${sub}`);
+    const prefix = `${kind}:${sub}:`;
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 }
 
@@ -76,7 +78,13 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
   await app.register(fastifyJwt, {
     secret: jwt.secret,
     sign: { algorithm: 'HS256', iss: jwt.issuer, aud: jwt.audience, expiresIn: jwt.ttlSeconds },
-    verify: { algorithms: ['HS256'], allowedIss: jwt.issuer, allowedAud: jwt.audience },
+    // Pinned algorithm; a token without iss, aud, exp or sub is refused, not waved through.
+    verify: {
+      algorithms: ['HS256'],
+      allowedIss: jwt.issuer,
+      allowedAud: jwt.audience,
+      requiredClaims: ['iss', 'aud', 'exp', 'sub'],
+    },
   });
 
   const accounts = new AccountStatusCache(opts.db, opts.accountCacheMs ?? 2000);

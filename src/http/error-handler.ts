@@ -18,7 +18,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // SQLSTATE class 08 (connection exception), 57P01..57P03 (admin shutdown, crash, cannot connect now)
   if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
   if (
-    /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|database is closed|the database system is (starting up|shutting down)/i.test(
+    /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|database is closed|PGlite is closed|Cannot use a pool after calling end on the pool|the database system is (starting up|shutting down)/i.test(
       message,
     )
   ) {
@@ -130,8 +130,8 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
     default:
       break;
   }
-  if (typeof fe.code === 'string' && fe.code.startsWith('FST_JWT_')) {
-    const expired = fe.code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED';
+  if (typeof fe.code === 'string' && (fe.code.startsWith('FST_JWT_') || fe.code.startsWith('FAST_JWT_'))) {
+    const expired = fe.code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || fe.code === 'FAST_JWT_EXPIRED';
     return {
       status: 401,
       code: expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED',
@@ -163,7 +163,9 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const p = toProblem(err, request);
-    if (p.status >= 500) {
+    if (p.status === 503) {
+      request.log.warn({ code: p.code }, 'database unavailable');
+    } else if (p.status >= 500) {
       request.log.error({ err }, 'request failed');
     } else if (p.status !== 404) {
       request.log.info({ code: p.code, status: p.status }, 'request refused');

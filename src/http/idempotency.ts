@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalize } from '../audit/canonical.js';
@@ -6,6 +6,13 @@ import { actorOf } from '../auth/principal.js';
 import type { Db, Tx } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { BadRequestError, ConflictError, PreconditionRequiredError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** HMAC key for stored request fingerprints (derived from the server secret). */
+    requestHashKey: Buffer;
+  }
+}
 
 export interface Outcome<T> {
   status: number;
@@ -42,14 +49,19 @@ export async function idempotent<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   work: (tx: Tx) => Promise<Outcome<T>>,
-  options: { required?: boolean } = {},
+  options: {
+    required?: boolean;
+    /** What to keep for replays, when the first answer holds something that must be shown once. */
+    store?: (body: T) => unknown;
+  } = {},
 ): Promise<T> {
   const key = keyOf(request, options.required ?? false);
   const outcome = await db.transaction(async (tx) => {
     if (key === undefined) return { ...(await work(tx)), replayed: false };
     const principal = actorOf(request.user);
     const route = `${request.method} ${request.url.split('?')[0]}`;
-    const requestHash = createHash('sha256')
+    // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
+    const requestHash = createHmac('sha256', request.server.requestHashKey)
       .update(canonicalize({ route, body: request.body ?? null }))
       .digest('hex');
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${principal} ${key}`}, 0))`);
@@ -74,13 +86,14 @@ export async function idempotent<T>(
     }
     const result = await work(tx);
     const body = JSON.parse(JSON.stringify(result.body)) as T;
+    const stored: unknown = options.store ? JSON.parse(JSON.stringify(options.store(body))) : body;
     await tx.insert(idempotencyKeys).values({
       principal,
       key,
       route,
       requestHash,
       statusCode: result.status,
-      response: body,
+      response: stored,
       headers: result.headers ?? {},
     });
     return { ...result, body, replayed: false };

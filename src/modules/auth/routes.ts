@@ -110,13 +110,20 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         }
       } else {
         const [client] = await db
-          .select({ id: apiClients.id, secretHash: apiClients.secretHash, institutionId: apiClients.institutionId, clientId: apiClients.clientId })
+          .select({
+            id: apiClients.id,
+            secretHash: apiClients.secretHash,
+            institutionId: apiClients.institutionId,
+            clientId: apiClients.clientId,
+            institutionStatus: institutions.status,
+          })
           .from(apiClients)
           .innerJoin(institutions, eq(institutions.id, apiClients.institutionId))
           .where(and(eq(apiClients.clientId, body.client_id), isNull(apiClients.revokedAt)))
           .limit(1);
         const ok = await verifySecret(client?.secretHash, body.client_secret);
-        if (ok && client) {
+        // A suspended institution's systems stop working until it is reinstated.
+        if (ok && client && client.institutionStatus === 'active') {
           principal = { sub: client.id, kind: 'client', role: 'institution_admin', institutionId: client.institutionId };
         }
       }

@@ -187,7 +187,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         tags: ['users'],
         summary: 'Create an API client for an institution system; the secret is shown once',
         params: institutionParams,
-        body: createApiClientBody.optional(),
+        body: createApiClientBody.nullish(),
         response: { 201: createdApiClientSchema, ...standardProblems, ...notFound },
       },
     },
@@ -219,7 +219,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
           data: { after: created },
         }, deps.now());
         return { status: 201, body: { ...created, clientSecret } };
-      });
+      }, { store: (body) => ({ ...body, clientSecret: undefined }) });
     },
   );
 
@@ -265,6 +265,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     async (request) => {
       const me = request.user;
       assertManagesInstitution(me, request.params.id);
+      assertHumanUser(me);
       const row = await db.transaction(async (tx) => {
         const [c] = await tx
           .select()

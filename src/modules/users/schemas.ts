@@ -43,7 +43,12 @@ export const apiClientSchema = z
   .meta({ id: 'ApiClient' });
 
 export const createdApiClientSchema = apiClientSchema
-  .extend({ clientSecret: z.string().describe('Shown once: only its hash is kept') })
+  .extend({
+    clientSecret: z
+      .string()
+      .optional()
+      .describe('Shown once, in the first answer: only its hash is kept (an idempotent replay leaves it out)'),
+  })
   .meta({ id: 'CreatedApiClient' });
 
 export const createApiClientBody = z.strictObject({
