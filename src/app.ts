@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -10,12 +10,20 @@ import {
 } from 'fastify-type-provider-zod';
 import { authentication } from './auth/plugin.js';
 import type { AppDeps, ModuleOptions } from './deps.js';
-import { errorHandler } from './http/error-handler.js';
+import { errorHandler, sendProblem } from './http/error-handler.js';
+import { findBadText } from './http/text-guard.js';
+import { ValidationError } from './errors.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { loggerOptions } from './logging.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { checkpointRoutes } from './modules/checkpoints/routes.js';
+import { clearanceRoutes } from './modules/clearance/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { institutionRoutes } from './modules/institutions/routes.js';
+import { reportRoutes } from './modules/reports/routes.js';
+import { researcherRoutes } from './modules/researchers/routes.js';
+import { itemRoutes } from './modules/items/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface BuildOptions {
@@ -51,7 +59,23 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
     routerOptions: { maxParamLength: 200 },
-    ajv: undefined,
+    // Errors the router raises before any handler (bad percent-escapes, over-long parameters) are problems too.
+    frameworkErrors: (err, request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH' || /too long/i.test(err.message);
+      sendProblem(request, reply, tooLong ? 414 : 400, 'BAD_REQUEST', tooLong ? 'URI too long' : 'Bad request',
+        tooLong ? 'A path parameter is too long' : 'The request URL is malformed');
+    },
+  });
+
+  app.decorate('requestHashKey', createHmac('sha256', config.jwt.secret).update('hetao/idempotency-fingerprint').digest());
+  // JSON routes take JSON; a text/plain body is refused as an unsupported media type.
+  app.removeContentTypeParser('text/plain');
+
+  // Text that Postgres cannot store (NUL) or that is not valid Unicode (unpaired surrogates) is a 422, never a 500.
+  app.addHook('preValidation', async (request) => {
+    const bad =
+      findBadText(request.body, '') ?? findBadText(request.query, 'query.') ?? findBadText(request.params, 'params.');
+    if (bad) throw new ValidationError([{ path: bad || 'body', message: 'contains a NUL character or an unpaired UTF-16 surrogate' }]);
   });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -71,6 +95,15 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
 
   await app.register(errorHandler);
+
+  // A coarse per-address ceiling on every route; finer limits live on the token and lookup routes.
+  if (config.rateLimits.perIpPerMinute > 0) {
+    const perIp = new RateLimiter(config.rateLimits.perIpPerMinute, 60_000);
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith('/health')) return;
+      perIp.check(request.ip);
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -99,6 +132,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(authRoutes, moduleOptions);
   await app.register(userRoutes, moduleOptions);
   await app.register(checkpointRoutes, moduleOptions);
+  await app.register(institutionRoutes, moduleOptions);
+  await app.register(researcherRoutes, moduleOptions);
+  await app.register(itemRoutes, moduleOptions);
+  await app.register(clearanceRoutes, moduleOptions);
+  await app.register(reportRoutes, moduleOptions);
   await app.register(auditRoutes, moduleOptions);
 
   await app.ready();

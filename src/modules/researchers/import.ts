@@ -1,0 +1,365 @@
+import { readFile } from 'node:fs/promises';
+import { type AuditEntry, appendAudit } from '../../audit/chain.js';
+import { borderDate } from '../../clearance/decide.js';
+import type { Conn, Db } from '../../db/client.js';
+import { type FieldError, ValidationError } from '../../errors.js';
+import { uuidv7 } from '../../lib/ids.js';
+import { getActiveInstitution } from '../institutions/queries.js';
+import { CsvSyntaxError, parseCsv } from './csv.js';
+import { auditResearcher, insertResearchers, registeredDocuments, translateDocumentRace } from './queries.js';
+import { checkDateOfBirth, checkDocument, checkResearcher, countryKeyOf, documentKey } from './rules.js';
+import { dateOfBirthSchema, documentBody, type ResearcherInput, researcherBody } from './schemas.js';
+import { expandUnknownKeys } from './validation.js';
+
+/**
+ * Bulk nomination: a JSON array of researcher bodies, or CSV with one researcher
+ * (and one identity document) per row. Every row is validated — schema, document
+ * numbers, duplicates within the file and against the whitelist — and either all
+ * rows are created in the caller's transaction or none: the 422 lists each bad
+ * row by its 1-based data row number and field.
+ */
+
+export const CSV_COLUMNS = [
+  'fullName',
+  'nameZh',
+  'dateOfBirth',
+  'nationality',
+  'email',
+  'documentKind',
+  'documentNumber',
+  'issuingCountry',
+  'expiresOn',
+] as const;
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+const OPTIONAL_COLUMNS: ReadonlySet<CsvColumn> = new Set(['nameZh', 'issuingCountry']);
+
+/** More rows than this in one request is a mistake, not an import. */
+export const MAX_IMPORT_ROWS = 50_000;
+
+export interface ImportFieldError extends FieldError {
+  /** 1-based data row (the CSV header is not counted); 0 for the CSV header itself. */
+  row: number;
+  /** The field of the row: a CSV column, or a path in the JSON body (`documents.0.number`). */
+  field: string;
+}
+
+export interface ImportProgress {
+  phase: 'parse' | 'validate' | 'check' | 'insert' | 'audit' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface ImportContext {
+  institutionId: string;
+  /** Who the audit events name: a user id, `client:<id>` or `cli`. */
+  actor: string;
+  role: string;
+  now: Date;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportResult {
+  created: number;
+  researchers: { row: number; id: string }[];
+}
+
+export type ImportSource = { kind: 'csv'; text: string } | { kind: 'json'; rows: unknown[] };
+
+interface RawRow {
+  row: number;
+  body: unknown;
+  /** Fields already reported while reading the row (a required CSV cell left empty). */
+  reported?: string[];
+}
+
+interface ValidRow {
+  row: number;
+  input: ResearcherInput;
+}
+
+function fieldError(row: number, field: string, message: string): ImportFieldError {
+  return { path: field === '' ? String(row) : `${row}.${field}`, row, field, message };
+}
+
+function refused(errors: ImportFieldError[], total: number): ValidationError {
+  const sorted = [...errors].sort((a, b) => a.row - b.row);
+  const badRows = new Set(sorted.filter((e) => e.row > 0).map((e) => e.row)).size;
+  const header = sorted.some((e) => e.row === 0);
+  const parts: string[] = [];
+  if (header) parts.push('the CSV header is invalid');
+  if (badRows > 0) parts.push(`${badRows} of ${total} rows ${badRows === 1 ? 'is' : 'are'} invalid`);
+  return new ValidationError(sorted, `${parts.join('; ')}; nothing was imported`);
+}
+
+/** Where a path of the researcher body lives in a CSV row. */
+function csvField(path: string): string {
+  const m = /^documents(?:\.\d+)?(?:\.(\w+))?/.exec(path);
+  if (!m) return path.split('.')[0] ?? path;
+  switch (m[1]) {
+    case 'kind':
+      return 'documentKind';
+    case 'issuingCountry':
+      return 'issuingCountry';
+    case 'expiresOn':
+      return 'expiresOn';
+    default:
+      return 'documentNumber';
+  }
+}
+
+// ---- reading the rows ------------------------------------------------------------------
+
+export function rowsFromCsv(text: string): { rows: RawRow[]; errors: ImportFieldError[]; total: number } {
+  let records;
+  try {
+    records = parseCsv(text);
+  } catch (err) {
+    if (err instanceof CsvSyntaxError) {
+      throw new ValidationError([{ path: 'body', message: `is not valid CSV: ${err.message}` }], `The CSV cannot be read: ${err.message}`);
+    }
+    throw err;
+  }
+  const [header, ...data] = records;
+  if (!header) throw new ValidationError([{ path: 'body', message: 'is empty: a header row and at least one data row are needed' }]);
+  const errors: ImportFieldError[] = [];
+  const index = new Map<CsvColumn, number>();
+  header.fields.forEach((raw, i) => {
+    const name = raw.trim();
+    if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
+      errors.push(fieldError(0, name || `column${i + 1}`, `is not a column of the import; the columns are ${CSV_COLUMNS.join(',')}`));
+    } else if (index.has(name as CsvColumn)) {
+      errors.push(fieldError(0, name, 'appears twice in the header'));
+    } else {
+      index.set(name as CsvColumn, i);
+    }
+  });
+  for (const column of CSV_COLUMNS) {
+    if (!index.has(column) && !OPTIONAL_COLUMNS.has(column)) errors.push(fieldError(0, column, 'is missing from the header'));
+  }
+  for (const e of errors) e.path = `header.${e.field}`;
+  if (errors.length > 0) throw refused(errors, data.length);
+
+  const rows: RawRow[] = [];
+  data.forEach((record, i) => {
+    const row = i + 1;
+    if (record.fields.length !== header.fields.length) {
+      errors.push(fieldError(row, '', `has ${record.fields.length} fields but the header has ${header.fields.length} (line ${record.line})`));
+      return;
+    }
+    const cell = (c: CsvColumn): string | undefined => {
+      const at = index.get(c);
+      if (at === undefined) return undefined;
+      const v = record.fields[at]!.trim();
+      return v === '' ? undefined : v;
+    };
+    const missing = CSV_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && cell(c) === undefined);
+    for (const c of missing) errors.push(fieldError(row, c, 'is required'));
+    const nameZh = cell('nameZh');
+    const issuingCountry = cell('issuingCountry');
+    rows.push({
+      row,
+      ...(missing.length > 0 ? { reported: missing } : {}),
+      body: {
+        fullName: cell('fullName'),
+        ...(nameZh !== undefined ? { nameZh } : {}),
+        dateOfBirth: cell('dateOfBirth'),
+        nationality: cell('nationality'),
+        email: cell('email'),
+        documents: [
+          {
+            kind: cell('documentKind'),
+            number: cell('documentNumber'),
+            ...(issuingCountry !== undefined ? { issuingCountry } : {}),
+            expiresOn: cell('expiresOn'),
+          },
+        ],
+      },
+    });
+  });
+  return { rows, errors, total: data.length };
+}
+
+export function rowsFromJson(items: unknown[]): { rows: RawRow[]; errors: ImportFieldError[]; total: number } {
+  const rows: RawRow[] = [];
+  const errors: ImportFieldError[] = [];
+  items.forEach((body, i) => {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      errors.push(fieldError(i + 1, '', 'must be a researcher object'));
+    } else {
+      rows.push({ row: i + 1, body });
+    }
+  });
+  return { rows, errors, total: items.length };
+}
+
+// ---- validation ------------------------------------------------------------------------
+
+/**
+ * Validates every row on its own (schema, document numbers, dates) and against the
+ * rows before it (the same document twice in one file). No database access.
+ */
+export function validateRows(
+  rows: RawRow[],
+  format: 'csv' | 'json',
+  today: string,
+): { valid: ValidRow[]; errors: ImportFieldError[] } {
+  const mapField = format === 'csv' ? csvField : (p: string) => p;
+  const valid: ValidRow[] = [];
+  const errors: ImportFieldError[] = [];
+  const firstRowOf = new Map<string, number>();
+  for (const { row, body, reported } of rows) {
+    const seen = new Set<string>(reported);
+    const add = (field: string, message: string) => {
+      // One message per field is enough (zod may report a field twice).
+      if (seen.has(field)) return;
+      seen.add(field);
+      errors.push(fieldError(row, field, message));
+    };
+    const parsed = researcherBody.safeParse(body);
+    if (!parsed.success) {
+      for (const issue of expandUnknownKeys(parsed.error.issues)) add(mapField(issue.path.map(String).join('.')), issue.message);
+      // The clock's checks on the parts that are valid on their own, so that the row's every fault is listed.
+      for (const e of partialChecks(body, today)) add(mapField(e.path), e.message);
+      continue;
+    }
+    const input = parsed.data;
+    const ruleErrors = checkResearcher(input, today);
+    let bad = ruleErrors.length > 0;
+    for (const e of ruleErrors) errors.push(fieldError(row, mapField(e.path), e.message));
+    input.documents.forEach((d, i) => {
+      const key = documentKey({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) });
+      const first = firstRowOf.get(key);
+      if (first !== undefined && first !== row) {
+        errors.push(fieldError(row, mapField(`documents.${i}.number`), `is the same document as row ${first}`));
+        bad = true;
+      } else {
+        firstRowOf.set(key, row);
+      }
+    });
+    if (!bad) valid.push({ row, input });
+  }
+  return { valid, errors };
+}
+
+/** Date checks on the fields of an invalid row that are valid by themselves. */
+function partialChecks(body: unknown, today: string): FieldError[] {
+  const b = body as { dateOfBirth?: unknown; documents?: unknown };
+  const dob = dateOfBirthSchema.safeParse(b.dateOfBirth);
+  const errors = dob.success ? checkDateOfBirth(dob.data, today) : [];
+  if (Array.isArray(b.documents)) {
+    b.documents.forEach((d, i) => {
+      const doc = documentBody.safeParse(d);
+      if (doc.success) errors.push(...checkDocument(doc.data, today, dob.success ? dob.data : undefined, `documents.${i}.`));
+    });
+  }
+  return errors;
+}
+
+/** Rows whose documents are already on the whitelist. */
+async function databaseDuplicates(conn: Conn, valid: ValidRow[], format: 'csv' | 'json'): Promise<ImportFieldError[]> {
+  const mapField = format === 'csv' ? csvField : (p: string) => p;
+  const keys = valid.flatMap((v) =>
+    v.input.documents.map((d) => ({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) })),
+  );
+  const taken = await registeredDocuments(conn, keys);
+  const errors: ImportFieldError[] = [];
+  if (taken.size === 0) return errors;
+  for (const v of valid) {
+    v.input.documents.forEach((d, i) => {
+      if (taken.has(documentKey({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) }))) {
+        errors.push(
+          fieldError(v.row, mapField(`documents.${i}.number`), 'is already registered on the whitelist (DOCUMENT_ALREADY_REGISTERED)'),
+        );
+      }
+    });
+  }
+  return errors;
+}
+
+// ---- the import ------------------------------------------------------------------------
+
+/**
+ * The whole import in the caller's transaction: read, validate every row, check the
+ * documents against the whitelist, insert in multi-row chunks, and append one audit
+ * event per researcher in one append. Throws ValidationError (422) listing every bad
+ * row, or 404 / 409 when the institution is missing or suspended.
+ */
+export async function importResearchers(tx: Conn, source: ImportSource, ctx: ImportContext): Promise<ImportResult> {
+  const progress = ctx.onProgress ?? (() => {});
+  await getActiveInstitution(tx, ctx.institutionId);
+
+  const read = source.kind === 'csv' ? rowsFromCsv(source.text) : rowsFromJson(source.rows);
+  const { total } = read;
+  progress({ phase: 'parse', done: total, total });
+  if (total === 0) throw new ValidationError([{ path: 'body', message: 'has no rows to import' }]);
+  if (total > MAX_IMPORT_ROWS) {
+    throw new ValidationError(
+      [{ path: 'body', message: `has ${total} rows; at most ${MAX_IMPORT_ROWS} are imported in one request` }],
+      `Too many rows: split the file into parts of at most ${MAX_IMPORT_ROWS} rows`,
+    );
+  }
+
+  const { valid, errors } = validateRows(read.rows, source.kind, borderDate(ctx.now));
+  errors.unshift(...read.errors);
+  progress({ phase: 'validate', done: total, total });
+
+  errors.push(...(await databaseDuplicates(tx, valid, source.kind)));
+  progress({ phase: 'check', done: total, total });
+  if (errors.length > 0) throw refused(errors, total);
+
+  let created;
+  try {
+    created = await insertResearchers(tx, ctx.institutionId, valid.map((v) => v.input), ctx.now, (done) =>
+      progress({ phase: 'insert', done, total }),
+    );
+  } catch (err) {
+    throw translateDocumentRace(err);
+  }
+
+  const importId = uuidv7();
+  const entries: AuditEntry[] = created.map((c, i) => ({
+    actor: ctx.actor,
+    role: ctx.role,
+    action: 'researcher.nominate',
+    subject: `researcher:${c.researcher.id}`,
+    data: { after: auditResearcher(c.researcher, c.documents), import: { id: importId, row: valid[i]!.row, format: source.kind } },
+  }));
+  await appendAudit(tx, entries, ctx.now);
+  progress({ phase: 'audit', done: total, total });
+
+  const result = { created: created.length, researchers: created.map((c, i) => ({ row: valid[i]!.row, id: c.researcher.id })) };
+  progress({ phase: 'done', done: total, total });
+  return result;
+}
+
+export interface CsvFileImportOptions {
+  institutionId: string;
+  file: string;
+  /** Audit actor; the CLI by default. */
+  actor?: string;
+  role?: string;
+  now?: () => Date;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/**
+ * For the CLI: imports a CSV file in one transaction, all rows or none, reporting
+ * progress. Throws ValidationError whose `errors` list every bad row (row, field, message).
+ */
+export async function importResearchersCsvFile(db: Db, opts: CsvFileImportOptions): Promise<ImportResult> {
+  const text = await readFile(opts.file, 'utf8');
+  const now = (opts.now ?? (() => new Date()))();
+  return db.transaction((tx) =>
+    importResearchers(
+      tx,
+      { kind: 'csv', text },
+      {
+        institutionId: opts.institutionId,
+        actor: opts.actor ?? 'cli',
+        role: opts.role ?? 'system',
+        now,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      },
+    ),
+  );
+}
