@@ -77,8 +77,20 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
     rows.push({ ...event, prevHash, hash });
     prevHash = hash;
   }
-  // Postgres takes at most 65,535 parameters a statement: insert in chunks.
-  for (let i = 0; i < rows.length; i += 1000) await tx.insert(auditEvents).values(rows.slice(i, i + 1000));
+  if (rows.length <= 50) {
+    if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  } else {
+    // Large batches (bulk imports) travel as one jsonb parameter per chunk: far cheaper
+    // than thousands of bound parameters, and clear of Postgres's 65,535-parameter cap.
+    for (let i = 0; i < rows.length; i += 2000) {
+      const chunk = rows.slice(i, i + 2000).map((r) => ({ ...r, at: r.at.toISOString() }));
+      await tx.execute(sql`
+        insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
+        select seq, at, actor, role, action, subject, data, "prevHash", hash
+          from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb)
+            as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`);
+    }
+  }
   return rows;
 }
 

@@ -7,7 +7,26 @@ import { type Database, openDatabase } from '../db/client.js';
 import { users } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { createUser } from '../modules/users/queries.js';
+import { importResearchersCsvFile, type ImportProgress } from '../modules/researchers/import.js';
 import { seedDemo } from './seed-demo.js';
+
+/** A one-line progress bar on stderr (when it is a terminal), plain phase lines otherwise. */
+function progressBar(io: CliIo): (p: ImportProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastPhase = '';
+  return (p) => {
+    const pct = p.total > 0 ? Math.min(100, Math.round((p.done / p.total) * 100)) : 100;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((pct / 100) * width);
+      process.stderr.write(`\r${p.phase.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${p.done}/${p.total}`);
+      if (p.phase === 'done') process.stderr.write('\n');
+    } else if (p.phase !== lastPhase) {
+      io.err(`${p.phase}: ${p.done}/${p.total}`);
+    }
+    lastPhase = p.phase;
+  };
+}
 
 /**
  * Operator commands, run with `npm run cli -- <command>`. They use the same
@@ -24,6 +43,7 @@ Commands:
   migrate                                 apply pending database migrations
   audit verify                            recompute the audit hash chain; exit 1 when broken
   seed-demo                               load a small demo (two institutions, staff, items, officers)
+  import --institution ID FILE.csv        nominate every row of a CSV (all rows or none), with a progress bar
   help                                    this text
 `;
 
@@ -120,6 +140,31 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
           await app.close();
         }
         return 0;
+      });
+    }
+    case 'import': {
+      const { values, positionals } = parseArgs({ args: rest, options: { institution: { type: 'string' } }, allowPositionals: true });
+      const file = positionals[0];
+      if (!values.institution || !file) {
+        io.err('usage: import --institution ID FILE.csv');
+        return 2;
+      }
+      return withDatabase(async ({ db }) => {
+        const bar = progressBar(io);
+        try {
+          const result = await importResearchersCsvFile(db, { institutionId: values.institution!, file, onProgress: bar });
+          bar({ phase: 'done', done: result.created, total: result.created });
+          io.out(`imported ${result.created} researchers (status nominated) into institution ${values.institution}`);
+          return 0;
+        } catch (err) {
+          if (err instanceof AppError) {
+            io.err(`import refused, nothing was written: ${err.message}`);
+            for (const e of (err.errors ?? []).slice(0, 50)) io.err(`  ${e.path}: ${e.message}`);
+            if ((err.errors?.length ?? 0) > 50) io.err(`  … and ${err.errors!.length - 50} more`);
+            return 1;
+          }
+          throw err;
+        }
       });
     }
     case 'seed-demo':
