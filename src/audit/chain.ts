@@ -17,6 +17,8 @@ export interface AuditEntry {
   /** The object concerned: `user:<id>`, `checkpoint:<code>`… */
   subject?: string | null;
   data?: Record<string, unknown>;
+  /** When it happened, if not the time of the append (events appended in a batch). */
+  at?: Date;
 }
 
 export interface StoredAuditEvent {
@@ -66,7 +68,7 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
     seq += 1;
     const event = {
       seq,
-      at,
+      at: entry.at ?? at,
       actor: entry.actor,
       role: entry.role,
       action: entry.action,

@@ -12,6 +12,7 @@ import { idempotent } from '../../http/idempotency.js';
 import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
+import { AuditWriter } from '../../audit/writer.js';
 import {
   crossingBodySchema,
   crossingSchema,
@@ -108,6 +109,8 @@ function crossingScope(p: Principal) {
 
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
+  const auditWriter = new AuditWriter(db);
+  app.addHook('onClose', async () => auditWriter.close());
   // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
   const perOfficer =
     deps.config.rateLimits.lookupsPerOfficerPerMinute > 0
@@ -127,7 +130,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
     },
     async (request) => {
       perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
-      return lookup({ db, readDb: deps.database.readDb, now: deps.now }, request.user, request.body);
+      return lookup({ db, readDb: deps.database.readDb, now: deps.now, audit: auditWriter }, request.user, request.body);
     },
   );
 

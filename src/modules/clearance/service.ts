@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { appendAudit, type AuditEntry } from '../../audit/chain.js';
+import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
@@ -140,6 +141,8 @@ export interface LookupDeps {
   db: Db;
   readDb: Db;
   now: () => Date;
+  /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
+  audit: AuditWriter;
 }
 
 /** The officer's lookup: the card, and an audit event saying who looked up whom, from where. */
@@ -159,7 +162,7 @@ export async function lookup(deps: LookupDeps, officer: Principal, ref: Travelle
       documentNumber: maskedNumber(id.number),
     },
   };
-  await appendAudit(deps.db, audit, now);
+  await deps.audit.append(audit, now);
   if (!card) throw new NotFoundError('Traveller', 'No whitelisted researcher holds this document');
   // What would flag this traveller before any item is declared (no random draw).
   const alerts = decide({
