@@ -18,6 +18,11 @@ export interface Outcome<T> {
   status: number;
   body: T;
   headers?: Record<string, string>;
+  /**
+   * Runs last in the transaction, after the idempotency record: where an audit
+   * append goes, so that the chain's lock is held for as short a time as possible.
+   */
+  finally?: (tx: Tx) => Promise<unknown>;
 }
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
@@ -57,7 +62,11 @@ export async function idempotent<T>(
 ): Promise<T> {
   const key = keyOf(request, options.required ?? false);
   const outcome = await db.transaction(async (tx) => {
-    if (key === undefined) return { ...(await work(tx)), replayed: false };
+    if (key === undefined) {
+      const result = await work(tx);
+      if (result.finally) await result.finally(tx);
+      return { ...result, replayed: false };
+    }
     const principal = actorOf(request.user);
     const route = `${request.method} ${request.url.split('?')[0]}`;
     // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
@@ -96,6 +105,7 @@ export async function idempotent<T>(
       response: stored,
       headers: result.headers ?? {},
     });
+    if (result.finally) await result.finally(tx);
     return { ...result, body, replayed: false };
   });
   reply.code(outcome.status);

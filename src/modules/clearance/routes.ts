@@ -13,6 +13,7 @@ import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import { AuditWriter } from '../../audit/writer.js';
+import { appendAudit } from '../../audit/chain.js';
 import {
   crossingBodySchema,
   crossingSchema,
@@ -152,7 +153,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         request,
         reply,
         async (tx) => {
-          const id = await recordCrossing(
+          const { crossingId: id, audit } = await recordCrossing(
             tx,
             { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
             request.user,
@@ -160,7 +161,12 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
           );
           const rows = await tx.select().from(crossings).where(eq(crossings.id, id));
           const [body] = await presentCrossings(tx, rows);
-          return { status: 201, body: body!, headers: { location: `/v1/crossings/${id}` } };
+          return {
+            status: 201,
+            body: body!,
+            headers: { location: `/v1/crossings/${id}` },
+            finally: (t) => appendAudit(t, audit),
+          };
         },
         { required: true },
       ),

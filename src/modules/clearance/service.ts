@@ -346,27 +346,25 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   if (decision.decision === 'CLEARED') {
     await moveItems(tx, crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now);
   }
-  await appendAudit(
-    tx,
-    {
-      actor: actorOf(officer),
-      role: officer.role,
-      action: 'crossing.decide',
-      subject: `crossing:${crossingId}`,
-      data: {
-        checkpoint: input.checkpoint,
-        direction: input.direction,
-        decision: decision.decision,
-        reasonCodes: decision.reasons.map((r) => r.code),
-        researcherId: card?.researcher.id ?? null,
-        documentKind: id.kind,
-        documentNumber: maskedNumber(id.number),
-        itemIds: lines.map((l) => l.item?.id ?? null),
-      },
+  const audit: AuditEntry = {
+    actor: actorOf(officer),
+    role: officer.role,
+    action: 'crossing.decide',
+    subject: `crossing:${crossingId}`,
+    data: {
+      checkpoint: input.checkpoint,
+      direction: input.direction,
+      decision: decision.decision,
+      reasonCodes: decision.reasons.map((r) => r.code),
+      researcherId: card?.researcher.id ?? null,
+      documentKind: id.kind,
+      documentNumber: maskedNumber(id.number),
+      itemIds: lines.map((l) => l.item?.id ?? null),
     },
-    now,
-  );
-  return crossingId;
+    at: now,
+  };
+  // The caller appends `audit` as the transaction's last statement, so the chain's lock is held briefly.
+  return { crossingId, audit };
 }
 
 /** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
