@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/client.js';
 import { users } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { createUser } from '../modules/users/queries.js';
+import { createUser, principalOfUser } from '../modules/users/queries.js';
 import { importResearchersCsvFile, type ImportProgress } from '../modules/researchers/import.js';
 import { seedDemo } from './seed-demo.js';
 
@@ -119,15 +119,7 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
         }
         const app = await buildApp({ config, database }, { logger: false });
         try {
-          const { token } = app.issueToken({
-            sub: user.id,
-            kind: 'user',
-            role: user.role,
-            username: user.username,
-            ...(user.institutionId ? { institutionId: user.institutionId } : {}),
-            ...(user.researcherId ? { researcherId: user.researcherId } : {}),
-            ...(user.checkpoint ? { checkpoint: user.checkpoint } : {}),
-          });
+          const { token } = app.issueToken(principalOfUser(user));
           await appendAudit(database.db, {
             actor: 'cli',
             role: 'system',

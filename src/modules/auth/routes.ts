@@ -8,6 +8,7 @@ import { apiClients, institutions, users } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
 import { InvalidCredentialsError, TooManyRequestsError } from '../../errors.js';
 import { problemSchema } from '../../http/problem.js';
+import { principalOfUser } from '../users/queries.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -98,15 +99,7 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         const [user] = await db.select().from(users).where(eq(users.username, username)).limit(1);
         const ok = await verifySecret(user?.passwordHash, body.password);
         if (ok && user && user.status === 'active') {
-          principal = {
-            sub: user.id,
-            kind: 'user',
-            role: user.role,
-            username: user.username,
-            ...(user.institutionId ? { institutionId: user.institutionId } : {}),
-            ...(user.researcherId ? { researcherId: user.researcherId } : {}),
-            ...(user.checkpoint ? { checkpoint: user.checkpoint } : {}),
-          };
+          principal = principalOfUser(user);
         }
       } else {
         const [client] = await db

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { hashSecret } from '../../auth/passwords.js';
+import type { Principal } from '../../auth/principal.js';
 import type { Conn } from '../../db/client.js';
 import { checkpoints, institutions, researchers, type Role, users } from '../../db/schema.js';
 import { ConflictError, ValidationError } from '../../errors.js';
@@ -83,6 +84,19 @@ export async function createUser(conn: Conn, input: NewUser): Promise<UserRow> {
     })
     .returning();
   return row!;
+}
+
+/** The principal a user's token carries: role and the scope the role needs. */
+export function principalOfUser(user: UserRow): Principal {
+  return {
+    sub: user.id,
+    kind: 'user',
+    role: user.role,
+    username: user.username,
+    ...(user.institutionId ? { institutionId: user.institutionId } : {}),
+    ...(user.researcherId ? { researcherId: user.researcherId } : {}),
+    ...(user.checkpoint ? { checkpoint: user.checkpoint } : {}),
+  };
 }
 
 export function presentUser(u: UserRow) {
