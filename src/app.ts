@@ -2,16 +2,12 @@ import { createHmac, randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authentication } from './auth/plugin.js';
 import type { AppDeps, ModuleOptions } from './deps.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { findBadText } from './http/text-guard.js';
+import { documentStandardResponses, swaggerOptions } from './http/openapi.js';
 import { ValidationError } from './errors.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { loggerOptions } from './logging.js';
@@ -81,8 +77,17 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // Once close() has begun, an answer to a request still in flight tells the client
+  // to drop the connection: otherwise the keep-alive socket stays open (up to
+  // keepAliveTimeout) and the graceful shutdown waits for it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   // Every answer says which request it was, and carries the usual security headers.
   app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -105,24 +110,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     });
   }
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Hetao clearance API',
-        description:
-          'The customs whitelist and clearance decisions for the Hetao Shenzhen–Hong Kong science and technology zone (河套深港科技创新合作区).',
-        version: '1.0.0',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-      security: [{ bearerAuth: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
+  // Every documented route also documents the problems it can answer, its operationId and its security.
+  app.addHook('onRoute', documentStandardResponses);
+  await app.register(fastifySwagger, swaggerOptions());
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   await app.register(authentication, { config, db: full.database.db });

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
 import { createUser, principalOfUser } from '../modules/users/queries.js';
 import { importResearchersCsvFile, type ImportProgress } from '../modules/researchers/import.js';
 import { seedDemo } from './seed-demo.js';
+import { seedSyntheticCommand } from './seed-synthetic.js';
 
 /** A one-line progress bar on stderr (when it is a terminal), plain phase lines otherwise. */
 function progressBar(io: CliIo): (p: ImportProgress) => void {
@@ -43,6 +44,8 @@ Commands:
   migrate                                 apply pending database migrations
   audit verify                            recompute the audit hash chain; exit 1 when broken
   seed-demo                               load a small demo (two institutions, staff, items, officers)
+  seed-synthetic --researchers N [--database hetao_bench_X] [--reset]
+                                          load a synthetic whitelist of N researchers into a bench database
   import --institution ID FILE.csv        nominate every row of a CSV (all rows or none), with a progress bar
   help                                    this text
 `;
@@ -159,6 +162,8 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
         }
       });
     }
+    case 'seed-synthetic':
+      return seedSyntheticCommand(rest, io);
     case 'seed-demo':
       return withDatabase((database, config) => seedDemo(config, database, io));
     case 'migrate':

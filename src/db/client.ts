@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { isDatabaseUnavailable } from '../http/error-handler.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -62,18 +63,93 @@ function makePool(url: string, opts: DatabaseOptions, role: string): pg.Pool {
   });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => {});
+  // A checked-out client (inside a transaction) has no listener of the pool's: its
+  // connection dying would be an unhandled 'error' event and take the process down.
+  // The error still reaches the query in flight; the pool drops the dead client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
+}
+
+/**
+ * A connection that goes silent (a partition: no RST ever arrives) would keep every
+ * query on it waiting for as long as TCP keeps the socket, and no client-side query
+ * timeout can tell that apart from a legitimate wait on a lock. A watchdog on its own
+ * connection pings every `intervalMs`; when a ping misses its deadline, every socket
+ * of the pool is destroyed, so the queries on them fail at once (503) and the pool
+ * reconnects when the database is back.
+ */
+function watchPool(url: string, pool: pg.Pool, opts: DatabaseOptions, intervalMs = 500, deadlineMs = 1000): () => void {
+  const clients = new Set<pg.PoolClient>();
+  pool.on('connect', (c) => clients.add(c));
+  pool.on('remove', (c) => clients.delete(c));
+  let probe: pg.Client | undefined;
+  let stopped = false;
+  const drop = (c: pg.Client) => (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  const tick = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('watchdog deadline')), deadlineMs);
+      });
+      if (!probe) {
+        const c = new pg.Client({ connectionString: url, application_name: `${opts.applicationName ?? 'hetao-clearance'}:watchdog` });
+        c.on('error', () => {});
+        probe = c;
+        await Promise.race([c.connect(), deadline]);
+      }
+      await Promise.race([probe.query('select 1'), deadline]);
+    } catch {
+      if (probe) drop(probe);
+      probe = undefined;
+      for (const c of clients) drop(c);
+    } finally {
+      clearTimeout(timer);
+      if (!stopped) setTimeout(() => void tick(), intervalMs).unref();
+    }
+  };
+  setTimeout(() => void tick(), intervalMs).unref();
+  return () => {
+    stopped = true;
+    if (probe) void probe.end().catch(() => {});
+  };
+}
+
+/**
+ * drizzle's node-postgres transaction() runs BEGIN outside its try/finally (a failed
+ * BEGIN leaks the pool client for good) and always releases without the error (a
+ * client whose connection broke goes back to the pool). Run each transaction on a
+ * client checked out here, released on every path, and destroyed when it failed at
+ * the connection level (drizzle-orm#6241, #6114).
+ */
+function poolDb(pool: pg.Pool): Db {
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const transaction: Db['transaction'] = async (work, config) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await (drizzlePg(client, { schema }) as unknown as Db).transaction(work, config);
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
+  return Object.assign(db, { transaction });
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const pool = makePool(opts.url, opts, '');
-    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const stopWatch = watchPool(opts.url, pool, opts);
+    const db = poolDb(pool);
     let readPool: pg.Pool | undefined;
     let readDb = db;
     if (opts.readUrl && opts.readUrl !== opts.url) {
       readPool = makePool(opts.readUrl, opts, ':read');
-      readDb = drizzlePg(readPool, { schema }) as unknown as Db;
+      readDb = poolDb(readPool);
     }
     return {
       kind: 'postgres',
@@ -99,6 +175,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         }
       },
       async close() {
+        stopWatch();
         await pool.end();
         if (readPool) await readPool.end();
       },

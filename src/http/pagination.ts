@@ -16,7 +16,7 @@ export const pageQuery = {
 
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({
-    items: z.array(item),
+    items: z.array(item).max(MAX_PAGE_SIZE),
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
   });
 }
@@ -40,6 +40,9 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) 
 }
 
 export const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 200;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** For lists keyed by a uuid column: a forged cursor must not reach the database as a uuid it cannot cast. */
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
 export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /** Fetches limit + 1 rows, returns the page and the cursor of its last row when there are more. */

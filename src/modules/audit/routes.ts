@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { verifyChain } from '../../audit/chain.js';
 import { auditEvents } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
-import { standardProblems, timestamp } from '../../http/common.js';
+import { standardProblems, timestamp, timestampQuery } from '../../http/common.js';
 import { decodeCursor, isNumber, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 
 const auditEventSchema = z
@@ -46,8 +46,8 @@ export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { d
           action: z.string().max(100).optional(),
           subject: z.string().max(200).optional(),
           actor: z.string().max(200).optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          from: timestampQuery.optional(),
+          to: timestampQuery.optional(),
         }),
         response: { 200: pageOf(auditEventSchema), ...standardProblems },
       },

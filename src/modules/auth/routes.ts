@@ -38,6 +38,8 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
   const { db } = deps.database;
   const limits = deps.config.rateLimits;
   const perIp = limits.tokenPerIpPerMinute > 0 ? new RateLimiter(limits.tokenPerIpPerMinute, 60_000) : undefined;
+  /** Addresses whose throttling is already in the audit log, until when. */
+  const throttledAddresses = new Map<string, number>();
 
   // OAuth 2.0 clients post the token request as a form; accept that as well as JSON.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) => {
@@ -81,7 +83,23 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     },
     async (request, reply) => {
       const body = request.body;
-      perIp?.check(request.ip, 'Too many token requests from this address; wait and retry');
+      const wait = perIp?.hit(request.ip) ?? 0;
+      if (wait > 0) {
+        // Audited once per address and window, not once per request: a flood must not flood the chain.
+        const now = Date.now();
+        if ((throttledAddresses.get(request.ip) ?? 0) <= now) {
+          if (throttledAddresses.size > 10_000) throttledAddresses.clear();
+          throttledAddresses.set(request.ip, now + wait * 1000);
+          await appendAudit(db, {
+            actor: 'anonymous',
+            role: 'anonymous',
+            action: 'auth.token_throttled',
+            subject: `ip:${request.ip}`,
+            data: { grantType: body.grant_type, ip: request.ip, limit: 'address' },
+          }, deps.now());
+        }
+        throw new TooManyRequestsError(wait, 'Too many token requests from this address; wait and retry');
+      }
       const nameKey = body.grant_type === 'password' ? `u:${body.username.trim().toLowerCase()}` : `c:${body.client_id}`;
       if (isLockedOut(nameKey)) {
         await appendAudit(db, {

@@ -24,7 +24,8 @@ const checkpointSchema = z
 const createCheckpointBody = z.strictObject({
   code: z
     .string()
-    .regex(/^[A-Z][A-Z0-9_]{1,15}$/, 'must be 2–16 upper-case letters, digits or underscores, starting with a letter'),
+    .regex(/^[A-Z][A-Z0-9_]{1,15}$/, 'must be 2–16 upper-case letters, digits or underscores, starting with a letter')
+    .meta({ maxLength: 16 }),
   name: z.string().trim().min(1).max(200),
   nameZh: z.string().trim().min(1).max(200),
   hetaoLane: z.boolean().default(false),

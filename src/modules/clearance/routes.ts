@@ -7,9 +7,9 @@ import { type Conn, queryRows } from '../../db/client.js';
 import { crossingItems, crossings, DIRECTIONS, inspections, institutions, items, researchers } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
-import { idParams, standardProblems, timestamp } from '../../http/common.js';
+import { idParams, standardProblems, timestamp, timestampQuery } from '../../http/common.js';
 import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/pagination.js';
+import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import { AuditWriter } from '../../audit/writer.js';
@@ -205,8 +205,8 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
           decision: z.enum(['CLEARED', 'FLAGGED']).optional(),
           direction: z.enum(DIRECTIONS).optional(),
           researcherId: z.uuid().optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          from: timestampQuery.optional(),
+          to: timestampQuery.optional(),
         }),
         response: { 200: pageOf(crossingSchema), ...problems },
       },
@@ -217,7 +217,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       if (me.role === 'officer' && q.checkpoint && q.checkpoint !== me.checkpoint) {
         throw new ForbiddenError('Officers see the crossings of their own checkpoint only');
       }
-      const before = decodeCursor(q.cursor, isString);
+      const before = decodeCursor(q.cursor, isUuid);
       const rows = await deps.database.readDb
         .select()
         .from(crossings)

@@ -9,6 +9,7 @@ export const documentRefSchema = z.strictObject({
   number: z.string().trim().min(1, 'is required').max(40),
   issuingCountry: z
     .string()
+    .max(16, { abort: true, message: 'must be an ISO 3166-1 alpha-3 code' })
     .trim()
     .toUpperCase()
     .regex(/^[A-Z]{3}$/, 'must be an ISO 3166-1 alpha-3 code')
@@ -105,6 +106,7 @@ export const declaredItemSchema = z
     quantity: z.number().positive().finite().optional().describe('Required for reagents and biological samples'),
     sha256: z
       .string()
+      .max(100, { abort: true, message: 'must be 64 hexadecimal characters' })
       .trim()
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
       .optional()

@@ -10,7 +10,7 @@ import { sqlState } from '../../http/error-handler.js';
 import { idParams, standardProblems } from '../../http/common.js';
 import { etagOf, requireIfMatch } from '../../http/etag.js';
 import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, encodeCursor, isString, pageOf, pageQuery } from '../../http/pagination.js';
+import { decodeCursor, encodeCursor, isUuid, pageOf, pageQuery } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { fieldNamingValidatorCompiler, optionalIfMatch, violatedConstraint } from '../researchers/validation.js';
@@ -123,7 +123,7 @@ export const institutionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (ap
     async (request) => {
       const me = request.user;
       const { limit, cursor, side, status, kind } = request.query;
-      const after = decodeCursor(cursor, isString);
+      const after = decodeCursor(cursor, isUuid);
       // Lists may be served by a read replica.
       const rows = await listInstitutions(deps.database.readDb, {
         limit,

@@ -10,7 +10,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { idParams, standardProblems } from '../../http/common.js';
 import { etagOf, requireIfMatch } from '../../http/etag.js';
 import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, isString, pageOf, paginate } from '../../http/pagination.js';
+import { decodeCursor, isUuid, pageOf, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import {
   canSeeItem,
@@ -160,7 +160,7 @@ export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     },
     async (request) => {
       const { limit, cursor, serialNumber, ...filters } = request.query;
-      const after = decodeCursor(cursor, isString);
+      const after = decodeCursor(cursor, isUuid);
       const conn = deps.database.readDb;
       const rows = await listItems(
         conn,

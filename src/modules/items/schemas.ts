@@ -169,7 +169,7 @@ export const createEquipmentBody = closedObject(
       .string()
       .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code: 3 upper-case letters')
       .refine((c) => ISO_CURRENCIES.size === 0 || ISO_CURRENCIES.has(c), 'is not an ISO 4217 currency code')
-      .describe('ISO 4217 currency code, e.g. HKD, CNY, USD'),
+      .meta({ description: 'ISO 4217 currency code, e.g. HKD, CNY, USD', maxLength: 3 }),
     maxDaysAbroad: z
       .number()
       .int()
@@ -217,6 +217,7 @@ export const createDataBody = closedObject(
     sha256: z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
+      .meta({ maxLength: 64 })
       .transform((s) => s.toLowerCase())
       .describe('SHA-256 digest of the data, 64 hex characters (stored lower case)'),
     sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),

@@ -5,8 +5,8 @@ import { REASON_CODES } from '../../clearance/types.js';
 import { queryRows } from '../../db/client.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ValidationError } from '../../errors.js';
-import { standardProblems, timestamp } from '../../http/common.js';
-import { decodeCursor, pageOf, pageQuery } from '../../http/pagination.js';
+import { standardProblems, timestamp, timestampQuery } from '../../http/common.js';
+import { decodeCursor, isUuid, pageOf, pageQuery } from '../../http/pagination.js';
 import { encodeCursor } from '../../http/pagination.js';
 
 const overdueSchema = z
@@ -35,7 +35,11 @@ const statsRow = z.object({
 
 type OverdueCursor = { r: string; i: string };
 const isOverdueCursor = (v: unknown): v is OverdueCursor =>
-  typeof v === 'object' && v !== null && typeof (v as OverdueCursor).r === 'string' && typeof (v as OverdueCursor).i === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as OverdueCursor).r === 'string' &&
+  !Number.isNaN(Date.parse((v as OverdueCursor).r)) &&
+  isUuid((v as OverdueCursor).i);
 
 export const reportRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const read = deps.database.readDb;
@@ -113,8 +117,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { 
         tags: ['reports'],
         summary: 'Crossings and flags per checkpoint and direction, and flags by reason',
         querystring: z.object({
-          from: z.iso.datetime({ offset: true }).optional().describe('Inclusive; default 30 days ago'),
-          to: z.iso.datetime({ offset: true }).optional().describe('Exclusive; default now'),
+          from: timestampQuery.optional().describe('Inclusive; default 30 days ago'),
+          to: timestampQuery.optional().describe('Exclusive; default now'),
         }),
         response: {
           200: z.object({ from: timestamp, to: timestamp, rows: z.array(statsRow) }),

@@ -3,7 +3,7 @@ import type { Conn } from '../../db/client.js';
 import { identityDocuments, researchers } from '../../db/schema.js';
 import { ConflictError, type FieldError } from '../../errors.js';
 import { sqlState } from '../../http/error-handler.js';
-import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+import { decodeCursor, encodeCursor, isUuid } from '../../http/pagination.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { countryKeyOf, documentKey } from './rules.js';
 import { violatedConstraint } from './validation.js';
@@ -271,14 +271,13 @@ export interface ListOptions {
   cursor?: string | undefined;
 }
 
-const isIdCursor = (v: unknown): v is string => typeof v === 'string' && v.length <= 64;
+const isIdCursor = isUuid;
 const isRankCursor = (v: unknown): v is [string, string] =>
   Array.isArray(v) &&
   v.length === 2 &&
   typeof v[0] === 'string' &&
   /^\d{1,3}(\.\d{1,9})?$/.test(v[0]) &&
-  typeof v[1] === 'string' &&
-  v[1].length <= 64;
+  isUuid(v[1]);
 
 /**
  * One page of an institution's researchers. Without `q`: by id (creation order).

@@ -16,7 +16,7 @@ import { idempotent } from '../../http/idempotency.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { getActiveInstitution, getInstitution } from '../institutions/queries.js';
-import { importResearchers } from './import.js';
+import { importResearchers, MAX_IMPORT_ROWS } from './import.js';
 import {
   assertDocumentsFree,
   auditDocument,
@@ -232,7 +232,13 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
           'Honours Idempotency-Key: a retried import answers the first result and creates nothing twice.',
         ].join('\n\n'),
         params: idParams,
-        body: z.union([z.array(z.unknown()), z.string()]).describe('A JSON array of researcher bodies, or the CSV text'),
+        // Both bounds hold: the row count is checked by the import before any row is validated (422), the CSV text by bodyLimit (413).
+        body: z
+          .union([
+            z.array(z.unknown()).meta({ maxItems: MAX_IMPORT_ROWS }),
+            z.string().meta({ maxLength: deps.config.http.importBodyLimit }),
+          ])
+          .describe('A JSON array of researcher bodies, or the CSV text'),
         response: { 201: importResultSchema, ...standardProblems, 422: importProblemSchema, ...notFound, ...conflict, 413: problemSchema, 415: problemSchema },
       },
     },

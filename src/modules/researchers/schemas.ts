@@ -37,11 +37,14 @@ export function normalizeChineseName(raw: string): string {
 }
 const HAN_NAME_RE = /^(?=.*\p{Script=Han})[\p{Script=Han}\u00B7\u30FB\u2027\u2022\uFF0E]+$/u;
 
+const COUNTRY_MESSAGE = 'must be an ISO 3166-1 alpha-3 country code, e.g. CHN, HKG or GBR';
+
 export const countryCode = z
   .string()
+  .max(16, { abort: true, message: COUNTRY_MESSAGE })
   .trim()
   .toUpperCase()
-  .refine(isCountryCode, { message: 'must be an ISO 3166-1 alpha-3 country code, e.g. CHN, HKG or GBR' })
+  .refine(isCountryCode, { message: COUNTRY_MESSAGE })
   .describe('ISO 3166-1 alpha-3, upper case');
 
 export const fullNameSchema = z

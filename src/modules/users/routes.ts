@@ -11,7 +11,7 @@ import type { ModuleOptions } from '../../deps.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { idParams, standardProblems, uuidParam } from '../../http/common.js';
 import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, isString, pageOf, pageQuery, paginate } from '../../http/pagination.js';
+import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { createUser, presentUser } from './queries.js';
@@ -95,7 +95,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     },
     async (request) => {
       const { limit, cursor, role } = request.query;
-      const after = decodeCursor(cursor, isString);
+      const after = decodeCursor(cursor, isUuid);
       const rows = await db
         .select()
         .from(users)
@@ -239,7 +239,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       assertManagesInstitution(request.user, request.params.id);
       await loadInstitution(request.params.id);
       const { limit, cursor } = request.query;
-      const after = decodeCursor(cursor, isString);
+      const after = decodeCursor(cursor, isUuid);
       const rows = await db
         .select()
         .from(apiClients)

@@ -5,12 +5,15 @@ import { USERNAME_RE } from './queries.js';
 
 export const roleSchema = z.enum(ROLES);
 
+const USERNAME_MESSAGE = 'must be 3–64 characters: letters, digits, dot, underscore, @ or hyphen';
+
 export const createUserBody = z.strictObject({
   username: z
     .string()
+    .max(200, { abort: true, message: USERNAME_MESSAGE })
     .trim()
     .toLowerCase()
-    .regex(USERNAME_RE, 'must be 3–64 characters: letters, digits, dot, underscore, @ or hyphen'),
+    .regex(USERNAME_RE, USERNAME_MESSAGE),
   password: z.string().min(12, 'must be at least 12 characters').max(256),
   role: roleSchema,
   institutionId: uuidParam.optional(),
