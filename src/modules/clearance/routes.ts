@@ -1,10 +1,9 @@
-import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../auth/principal.js';
-import type { Reason } from '../../clearance/types.js';
-import { type Conn, queryRows } from '../../db/client.js';
-import { crossingItems, crossings, DIRECTIONS, inspections, institutions, items, researchers } from '../../db/schema.js';
+import { queryRows } from '../../db/client.js';
+import { crossings, DIRECTIONS, inspections, items } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { idParams, standardProblems, timestamp, timestampQuery } from '../../http/common.js';
@@ -22,84 +21,10 @@ import {
   lookupResponseSchema,
   travellerRefSchema,
 } from './schemas.js';
+import { presentCrossings } from './present.js';
 import { lookup, recordCrossing, recordInspection } from './service.js';
 
 const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
-
-type CrossingRow = typeof crossings.$inferSelect;
-
-/** Crossings with their lines, traveller names and inspection, in the order given. */
-async function presentCrossings(conn: Conn, rows: CrossingRow[]) {
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const lines = await conn
-    .select({
-      crossingId: crossingItems.crossingId,
-      line: crossingItems.line,
-      itemId: crossingItems.itemId,
-      serialNumber: crossingItems.serialNumber,
-      quantity: crossingItems.quantity,
-      sha256: crossingItems.sha256,
-      name: items.name,
-      category: items.category,
-    })
-    .from(crossingItems)
-    .leftJoin(items, eq(items.id, crossingItems.itemId))
-    .where(inArray(crossingItems.crossingId, ids))
-    .orderBy(crossingItems.crossingId, crossingItems.line);
-  const researcherIds = [...new Set(rows.flatMap((r) => (r.researcherId ? [r.researcherId] : [])))];
-  const people = researcherIds.length
-    ? await conn
-        .select({
-          id: researchers.id,
-          fullName: researchers.fullName,
-          nameZh: researchers.nameZh,
-          institutionId: researchers.institutionId,
-          institutionName: institutions.name,
-        })
-        .from(researchers)
-        .innerJoin(institutions, eq(institutions.id, researchers.institutionId))
-        .where(inArray(researchers.id, researcherIds))
-    : [];
-  const outcomes = await conn.select().from(inspections).where(inArray(inspections.crossingId, ids));
-  return rows.map((r) => {
-    const person = people.find((p) => p.id === r.researcherId);
-    const inspection = outcomes.find((o) => o.crossingId === r.id);
-    return {
-      id: r.id,
-      decision: r.decision,
-      reasons: r.reasons as Reason[],
-      traveller: person
-        ? {
-            researcherId: person.id,
-            fullName: person.fullName,
-            nameZh: person.nameZh,
-            institutionId: person.institutionId,
-            institutionName: person.institutionName,
-          }
-        : null,
-      document: { kind: r.documentKind, number: r.documentNumber },
-      items: lines
-        .filter((l) => l.crossingId === r.id)
-        .map((l) => ({
-          line: l.line,
-          itemId: l.itemId,
-          serialNumber: l.serialNumber,
-          name: l.name,
-          category: l.category,
-          quantity: l.quantity,
-          sha256: l.sha256,
-        })),
-      checkpoint: r.checkpoint,
-      direction: r.direction,
-      decidedAt: r.decidedAt.toISOString(),
-      officerId: r.officerId,
-      inspection: inspection
-        ? { ...inspection, recordedAt: inspection.recordedAt.toISOString() }
-        : null,
-    };
-  });
-}
 
 /** Which crossings a caller may see: supervisors all, officers their checkpoint, admins their staff's. */
 function crossingScope(p: Principal) {
@@ -153,17 +78,15 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         request,
         reply,
         async (tx) => {
-          const { crossingId: id, audit } = await recordCrossing(
+          const { crossingId: id, audit, view } = await recordCrossing(
             tx,
             { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
             request.user,
             request.body,
           );
-          const rows = await tx.select().from(crossings).where(eq(crossings.id, id));
-          const [body] = await presentCrossings(tx, rows);
           return {
             status: 201,
-            body: body!,
+            body: view,
             headers: { location: `/v1/crossings/${id}` },
             finally: (t) => appendAudit(t, audit),
           };

@@ -9,6 +9,7 @@ import { crossingItems, crossings, inspections, itemMovements } from '../../db/s
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { type CrossingRow, crossingView } from './present.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
 import { type DeskItem, type DocumentQuery, findTravellers, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
@@ -316,7 +317,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   });
 
   const crossingId = uuidv7();
-  await tx.insert(crossings).values({
+  const row: CrossingRow = {
     id: crossingId,
     checkpoint: input.checkpoint,
     direction: input.direction,
@@ -330,19 +331,16 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     reasons: decision.reasons,
     reasonCodes: decision.reasons.map((r) => r.code),
     decidedAt: now,
-  });
-  if (lines.length) {
-    await tx.insert(crossingItems).values(
-      lines.map((l) => ({
-        crossingId,
-        line: l.index + 1,
-        itemId: l.item?.id ?? null,
-        serialNumber: l.item?.serialNumber ?? l.ref.serialNumber ?? null,
-        quantity: l.ref.quantity ?? null,
-        sha256: l.ref.sha256?.toLowerCase() ?? null,
-      })),
-    );
-  }
+  };
+  await tx.insert(crossings).values(row);
+  const lineRows = lines.map((l) => ({
+    line: l.index + 1,
+    itemId: l.item?.id ?? null,
+    serialNumber: l.item?.serialNumber ?? l.ref.serialNumber ?? null,
+    quantity: l.ref.quantity ?? null,
+    sha256: l.ref.sha256?.toLowerCase() ?? null,
+  }));
+  if (lineRows.length) await tx.insert(crossingItems).values(lineRows.map((l) => ({ crossingId, ...l })));
   if (decision.decision === 'CLEARED') {
     await moveItems(tx, crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now);
   }
@@ -363,8 +361,23 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     },
     at: now,
   };
+  // The answer is shaped from what was just written, without reading it back.
+  const view = crossingView(
+    row,
+    lineRows.map((l, i) => ({ ...l, name: lines[i]!.item?.name ?? null, category: lines[i]!.item?.category ?? null })),
+    card
+      ? {
+          id: card.researcher.id,
+          fullName: card.researcher.fullName,
+          nameZh: card.researcher.nameZh,
+          institutionId: card.institution.id,
+          institutionName: card.institution.name,
+        }
+      : undefined,
+    undefined,
+  );
   // The caller appends `audit` as the transaction's last statement, so the chain's lock is held briefly.
-  return { crossingId, audit };
+  return { crossingId, audit, view };
 }
 
 /** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
