@@ -101,7 +101,7 @@ export function documentStandardResponses(route: RouteOptions): void {
   if (route.url !== '/health/live') statuses.add(503);
 
   const response: Record<string, unknown> = { ...(schema.response ?? {}) };
-  // Problems a route declares itself (a zod schema, e.g. ImportProblem) keep their schema.
+  // Problems a route declares itself (a zod schema of their own) keep their schema.
   for (const [code, value] of Object.entries(response)) {
     if (Number(code) >= 400 && !isContentResponse(value)) response[code] = problemResponse(Number(code), value);
   }

@@ -34,7 +34,6 @@ import { checkDateOfBirth, checkDocument, checkResearcher, prcIdBirthDate } from
 import {
   approveBody,
   documentBody,
-  importProblemSchema,
   importResultSchema,
   optionalReasonBody,
   REPORTED_RESEARCHER_STATUSES,
@@ -239,7 +238,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
             z.string().meta({ maxLength: deps.config.http.importBodyLimit }),
           ])
           .describe('A JSON array of researcher bodies, or the CSV text'),
-        response: { 201: importResultSchema, ...standardProblems, 422: importProblemSchema, ...notFound, ...conflict, 413: problemSchema, 415: problemSchema },
+        response: { 201: importResultSchema, ...standardProblems, 422: problemSchema, ...notFound, ...conflict, 413: problemSchema, 415: problemSchema },
       },
     },
     async (request, reply) => {

@@ -186,17 +186,3 @@ export const importResultSchema = z
   })
   .meta({ id: 'ResearcherImportResult' });
 
-export const importProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    instance: z.string().optional(),
-    requestId: z.string().optional(),
-    errors: z
-      .array(z.object({ path: z.string(), row: z.number().int().optional(), field: z.string().optional(), message: z.string() }))
-      .optional(),
-  })
-  .meta({ id: 'ImportProblem', description: 'Problem details; for a refused import every bad row is listed with its row number and field' });
