@@ -54,13 +54,13 @@ export function hashEvent(
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
-async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
-  const [head] = await tx
-    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
-    .from(auditEvents)
-    .orderBy(desc(auditEvents.seq))
-    .limit(1);
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Links entries to the chain after `head`: their sequence numbers and hashes. */
+export function linkEntries(head: ChainHead | undefined, entries: AuditEntry[], at: Date): StoredAuditEvent[] {
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS_HASH;
   const rows: StoredAuditEvent[] = [];
@@ -79,18 +79,41 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
     rows.push({ ...event, prevHash, hash });
     prevHash = hash;
   }
+  return rows;
+}
+
+/** Rows as one jsonb parameter, for `insert … select … from jsonb_to_recordset($n::jsonb)`. */
+export function rowsAsJson(rows: StoredAuditEvent[]): string {
+  return JSON.stringify(rows.map((r) => ({ ...r, at: r.at.toISOString() })));
+}
+
+/** The select list and record definition that turn `rowsAsJson` back into audit rows. */
+export const AUDIT_RECORDSET = `select x.seq, x.at, x.actor, x.role, x.action, x.subject, x.data, x."prevHash", x.hash
+          from jsonb_to_recordset($ROWS::jsonb)
+            as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`;
+
+export async function readHead(conn: Conn): Promise<ChainHead | undefined> {
+  const [head] = await conn
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return head;
+}
+
+async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+  const rows = linkEntries(await readHead(tx), entries, at);
   if (rows.length <= 50) {
     if (rows.length > 0) await tx.insert(auditEvents).values(rows);
   } else {
     // Large batches (bulk imports) travel as one jsonb parameter per chunk: far cheaper
     // than thousands of bound parameters, and clear of Postgres's 65,535-parameter cap.
     for (let i = 0; i < rows.length; i += 2000) {
-      const chunk = rows.slice(i, i + 2000).map((r) => ({ ...r, at: r.at.toISOString() }));
+      const [before, after] = AUDIT_RECORDSET.split('$ROWS');
       await tx.execute(sql`
         insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
-        select seq, at, actor, role, action, subject, data, "prevHash", hash
-          from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb)
-            as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`);
+        ${sql.raw(before ?? '')}${rowsAsJson(rows.slice(i, i + 2000))}${sql.raw(after ?? '')}`);
     }
   }
   return rows;

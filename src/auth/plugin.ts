@@ -84,6 +84,9 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
       allowedIss: jwt.issuer,
       allowedAud: jwt.audience,
       requiredClaims: ['iss', 'aud', 'exp', 'sub'],
+      // A desk presents the same token for every lookup: remember the verified claims
+      // (fast-jwt keys them by the token's hash and still checks exp/nbf on every hit).
+      cache: 1000,
     },
   });
 

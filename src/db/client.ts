@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -220,4 +220,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 export async function queryRows<T>(conn: Conn, query: SQL): Promise<T[]> {
   const result = (await conn.execute(query)) as unknown as { rows: T[] };
   return result.rows;
+}
+
+/**
+ * A drizzle query from SQL text with `$1…$n` placeholders and their values: the same
+ * text that runs as a prepared statement on the pg pool runs on PGlite or inside a
+ * transaction, bound the same way.
+ */
+export function boundSql(text: string, values: readonly unknown[]): SQL {
+  const parts = text.split(/\$(\d+)/);
+  const chunks: SQL[] = [];
+  for (let i = 0; i < parts.length; i += 1) {
+    if (i % 2 === 0) chunks.push(sql.raw(parts[i] ?? ''));
+    else chunks.push(sql`${values[Number(parts[i]) - 1]}`);
+  }
+  return sql.join(chunks);
 }

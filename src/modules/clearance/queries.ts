@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
-import { type Conn, queryRows } from '../../db/client.js';
+import type pg from 'pg';
+import { boundSql, type Conn, queryRows } from '../../db/client.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -30,15 +31,7 @@ export type DocumentQuery =
   | { by: 'document'; kind: string; number: string; issuingCountry?: string | undefined }
   | { by: 'mrz'; number: string; issuingState: string; passportOnly: boolean };
 
-const ITEM_JSON = sql.raw(`json_build_object(
-  'id', it.id, 'name', it.name, 'institutionId', it.institution_id, 'category', it.category,
-  'status', it.status, 'validUntil', it.valid_until::text, 'homeSide', it.home_side,
-  'currentSide', it.current_side, 'returnBy', it.return_by, 'remainingQuantity', it.remaining_quantity,
-  'unit', it.unit, 'sha256', it.sha256, 'classification', it.classification,
-  'transferApprovalReference', it.transfer_approval_reference, 'serialNumber', it.serial_number,
-  'maxDaysAbroad', it.max_days_abroad,
-  'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
-)`);
+
 
 interface RawItem extends Omit<DeskItem, 'returnBy'> {
   returnBy: string | null;
@@ -74,33 +67,69 @@ interface TravellerRow {
   custody: RawItem[] | string;
 }
 
-/**
- * The traveller card in one round trip: document → researcher → institution, with
- * every item in the researcher's custody aggregated as JSON.
- * Returns every match (a passport number may repeat across issuing countries).
- */
-export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
-  const where =
-    q.by === 'document'
-      ? q.kind === 'passport' && q.issuingCountry
-        ? sql`d.kind = ${q.kind} and d.number = ${q.number} and d.country_key = ${q.issuingCountry}`
-        : sql`d.kind = ${q.kind} and d.number = ${q.number}`
-      : q.passportOnly
-        ? sql`d.kind = 'passport' and d.number = ${q.number} and d.country_key = ${q.issuingState}`
-        : sql`d.number = ${q.number} and (d.kind <> 'passport' or d.country_key = ${q.issuingState})`;
-  const rows = await queryRows<TravellerRow>(conn, sql`
+const ITEM_JSON_TEXT = `json_build_object(
+  'id', it.id, 'name', it.name, 'institutionId', it.institution_id, 'category', it.category,
+  'status', it.status, 'validUntil', it.valid_until::text, 'homeSide', it.home_side,
+  'currentSide', it.current_side, 'returnBy', it.return_by, 'remainingQuantity', it.remaining_quantity,
+  'unit', it.unit, 'sha256', it.sha256, 'classification', it.classification,
+  'transferApprovalReference', it.transfer_approval_reference, 'serialNumber', it.serial_number,
+  'maxDaysAbroad', it.max_days_abroad,
+  'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
+)`;
+
+const ITEM_JSON = sql.raw(ITEM_JSON_TEXT);
+
+const TRAVELLER_SELECT = `
     select d.kind as doc_kind, d.number as doc_number, d.issuing_country as doc_country, d.expires_on::text as doc_expires,
            r.id as r_id, r.full_name, r.name_zh, r.date_of_birth::text as dob, r.nationality, r.status as r_status,
            r.valid_from::text as valid_from, r.valid_until::text as valid_until,
            i.id as i_id, i.name as i_name, i.name_zh as i_name_zh, i.side as i_side, i.status as i_status,
-           (select coalesce(json_agg(${ITEM_JSON} order by it.id), '[]'::json)
+           (select coalesce(json_agg(${ITEM_JSON_TEXT} order by it.id), '[]'::json)
               from item_custodians c join items it on it.id = c.item_id
              where c.researcher_id = r.id) as custody
       from identity_documents d
       join researchers r on r.id = d.researcher_id
       join institutions i on i.id = r.institution_id
-     where ${where}
-     limit 5`);
+     where `;
+
+/**
+ * The four shapes of the lookup, each a fixed text so that a pg connection prepares
+ * it once (a named statement) and then only binds and executes it.
+ */
+const TRAVELLER_QUERIES = {
+  document: { name: 'hetao_traveller_by_document', text: `${TRAVELLER_SELECT}d.kind = $1 and d.number = $2 limit 5` },
+  passport: {
+    name: 'hetao_traveller_by_passport',
+    text: `${TRAVELLER_SELECT}d.kind = $1 and d.number = $2 and d.country_key = $3 limit 5`,
+  },
+  mrzPassport: {
+    name: 'hetao_traveller_by_td3',
+    text: `${TRAVELLER_SELECT}d.kind = 'passport' and d.number = $1 and d.country_key = $2 limit 5`,
+  },
+  mrzAny: {
+    name: 'hetao_traveller_by_td1',
+    text: `${TRAVELLER_SELECT}d.number = $1 and (d.kind <> 'passport' or d.country_key = $2) limit 5`,
+  },
+} as const;
+
+/**
+ * The traveller card in one round trip: document → researcher → institution, with
+ * every item in the researcher's custody aggregated as JSON.
+ * Returns every match (a passport number may repeat across issuing countries).
+ * Given the pg pool (and no transaction), it runs as a prepared statement.
+ */
+export async function findTravellers(conn: Conn, q: DocumentQuery, pool?: pg.Pool): Promise<TravellerCard[]> {
+  const [query, values] =
+    q.by === 'document'
+      ? q.kind === 'passport' && q.issuingCountry
+        ? [TRAVELLER_QUERIES.passport, [q.kind, q.number, q.issuingCountry]]
+        : [TRAVELLER_QUERIES.document, [q.kind, q.number]]
+      : q.passportOnly
+        ? [TRAVELLER_QUERIES.mrzPassport, [q.number, q.issuingState]]
+        : [TRAVELLER_QUERIES.mrzAny, [q.number, q.issuingState]];
+  const rows = pool
+    ? (await pool.query<TravellerRow>({ name: query.name, text: query.text, values })).rows
+    : await queryRows<TravellerRow>(conn, boundSql(query.text, values));
   return rows.map((row) => {
     const custodyRaw = typeof row.custody === 'string' ? (JSON.parse(row.custody) as RawItem[]) : row.custody;
     const traveller: TravellerRecord = {

@@ -35,7 +35,7 @@ function crossingScope(p: Principal) {
 
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
-  const auditWriter = new AuditWriter(db);
+  const auditWriter = new AuditWriter(db, deps.database.pool);
   app.addHook('onClose', async () => auditWriter.close());
   // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
   const perOfficer =
@@ -56,7 +56,11 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
     },
     async (request) => {
       perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
-      return lookup({ db, readDb: deps.database.readDb, now: deps.now, audit: auditWriter }, request.user, request.body);
+      return lookup(
+        { db, readDb: deps.database.readDb, pool: deps.database.pool, now: deps.now, audit: auditWriter },
+        request.user,
+        request.body,
+      );
     },
   );
 

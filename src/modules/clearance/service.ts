@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { appendAudit, type AuditEntry } from '../../audit/chain.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
@@ -57,8 +58,13 @@ export function identify(ref: TravellerRef, pathPrefix: string, now: Date): Iden
   };
 }
 
-export async function findTraveller(conn: Conn, id: Identification, pathPrefix: string): Promise<TravellerCard | null> {
-  const found = await findTravellers(conn, id.query);
+export async function findTraveller(
+  conn: Conn,
+  id: Identification,
+  pathPrefix: string,
+  pool?: pg.Pool,
+): Promise<TravellerCard | null> {
+  const found = await findTravellers(conn, id.query, pool);
   if (found.length > 1) {
     throw new ValidationError(
       [{ path: `${pathPrefix}document.issuingCountry`, message: 'the same passport number exists for several countries: give issuingCountry' }],
@@ -141,6 +147,8 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
 export interface LookupDeps {
   db: Db;
   readDb: Db;
+  /** The primary's pg pool, when on Postgres: the lookup runs as a prepared statement on it. */
+  pool?: pg.Pool | undefined;
   now: () => Date;
   /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
   audit: AuditWriter;
@@ -150,7 +158,7 @@ export interface LookupDeps {
 export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
   const now = deps.now();
   const id = identify(ref, '', now);
-  const card = await findTraveller(deps.db, id, '');
+  const card = await findTraveller(deps.db, id, '', deps.pool);
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
