@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -28,6 +29,12 @@ export interface BuildOptions {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** What a listed browser origin may do (only when CORS_ORIGINS lists origins). */
+export const CORS_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'];
+export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'X-Request-Id'];
+/** Answer headers a browser script may read; lists paginate in the body (`nextCursor`), not in a header. */
+export const CORS_EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'];
 
 /**
  * Builds the whole service, ready but not listening. Every plugin is registered
@@ -100,6 +107,28 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
 
   await app.register(errorHandler);
+
+  // CORS is closed by default: with no CORS_ORIGINS there is no CORS plugin, no
+  // Access-Control-* header on any answer, and a preflight is an ordinary 404 problem.
+  // With a list, exactly those origins (compared byte for byte) get a grant; any other
+  // origin gets no CORS header and its preflight is the same 404. Registered before
+  // the rate limit and authentication, so a browser can read their 429 and 401.
+  if (config.http.corsOrigins.length > 0) {
+    const allowed = new Set(config.http.corsOrigins);
+    await app.register(fastifyCors, {
+      origin: (origin: string | undefined, cb: (err: Error | null, allow: boolean) => void) =>
+        cb(null, origin !== undefined && allowed.has(origin)),
+      methods: CORS_METHODS,
+      allowedHeaders: CORS_ALLOWED_HEADERS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      // Bearer tokens, never cookies: a browser must not send credentials cross-origin.
+      credentials: false,
+      maxAge: 600,
+      // An OPTIONS from a listed origin without Access-Control-Request-Method is answered
+      // like a preflight rather than with the plugin's text/plain 400.
+      strictPreflight: false,
+    });
+  }
 
   // A coarse per-address ceiling on every route; finer limits live on the token and lookup routes.
   if (config.rateLimits.perIpPerMinute > 0) {

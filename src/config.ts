@@ -25,6 +25,43 @@ const postgresUrl = z
   })
   .optional();
 
+/** The entries of a comma-separated CORS_ORIGINS value, blanks dropped. */
+export function splitOrigins(value: string | undefined): string[] {
+  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/**
+ * CORS is closed unless origins are listed, and then open to exactly those: each
+ * entry must be an origin written the way a browser sends it in the Origin header
+ * (scheme://host[:port], lower-case host, no path, no default port), because it is
+ * compared byte for byte. A wildcard is refused outright.
+ */
+function corsOriginIssues(value: string | undefined): string[] {
+  const issues: string[] = [];
+  for (const entry of splitOrigins(value)) {
+    if (entry.includes('*')) {
+      issues.push(
+        `must not contain "*" (${JSON.stringify(entry)}): list the exact origins (https://host[:port]) allowed to call the API from a browser; leave it empty to keep CORS closed`,
+      );
+      continue;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin === 'null') {
+      issues.push(`entry ${JSON.stringify(entry.slice(0, 100))} is not an origin: write it as https://host[:port]`);
+    } else if (url.origin !== entry) {
+      issues.push(
+        `entry ${JSON.stringify(entry.slice(0, 100))} is not an origin as browsers send it: write ${JSON.stringify(url.origin)} (scheme://host[:port], no path, no trailing slash)`,
+      );
+    }
+  }
+  return issues;
+}
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -50,7 +87,9 @@ export const envSchema = z
     RANDOM_INSPECTION_RATE: z.coerce.number().min(0).max(1).default(0),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     IMPORT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
-    CORS_ORIGINS: optionalString,
+    CORS_ORIGINS: optionalString.superRefine((value, ctx) => {
+      for (const issue of corsOriginIssues(value)) ctx.addIssue({ code: 'custom', message: issue });
+    }),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
     AUTH_FAILURES_PER_USERNAME: z.coerce.number().int().min(0).default(10),
@@ -164,7 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,
       importBodyLimit: env.IMPORT_BODY_LIMIT_BYTES,
-      corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      corsOrigins: splitOrigins(env.CORS_ORIGINS),
     },
     rateLimits: {
       perIpPerMinute: env.RATE_LIMIT_PER_MINUTE,

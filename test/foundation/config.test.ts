@@ -50,6 +50,10 @@ const bad: Array<[string, Record<string, string>]> = [
   ['BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '12' }],
   ['MIGRATE_ON_START', { MIGRATE_ON_START: 'yes' }],
   ['RANDOM_INSPECTION_RATE', { RANDOM_INSPECTION_RATE: '1.5' }],
+  ['CORS_ORIGINS', { CORS_ORIGINS: '*' }],
+  ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example, *' }],
+  ['CORS_ORIGINS', { CORS_ORIGINS: 'a.example' }],
+  ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example/app' }],
 ];
 
 for (const [variable, env] of bad) {
@@ -115,7 +119,8 @@ t.test('outside production without JWT_SECRET: a secret is generated once into D
   t.not(other.jwt.secret, first.jwt.secret, 'another DATA_DIR gets another secret');
 });
 
-t.test('CORS_ORIGINS is split into a list', async (t) => {
+t.test('CORS_ORIGINS is split into a list, and empty (CORS closed) by default', async (t) => {
+  t.same(loadConfig({ JWT_SECRET: SECRET, DATA_DIR: tempDir() }).http.corsOrigins, []);
   t.same(loadConfig({ JWT_SECRET: SECRET, DATA_DIR: tempDir(), CORS_ORIGINS: 'https://a.example, https://b.example,' }).http.corsOrigins, ['https://a.example', 'https://b.example']);
 });
 

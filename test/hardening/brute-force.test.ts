@@ -3,8 +3,10 @@
 // (AUTH_RATE_LIMIT_PER_MINUTE) and per username / client id
 // (AUTH_FAILURES_PER_USERNAME failed attempts in 15 minutes), the per-officer
 // lookup limit (LOOKUP_RATE_LIMIT_PER_MINUTE), and the global per-address ceiling
-// (RATE_LIMIT_PER_MINUTE) that leaves the health probes alone. Every refusal is a
-// 429 problem+json with Retry-After; failures and throttles are audited.
+// (RATE_LIMIT_PER_MINUTE) that leaves the health probes alone, and the lookup's
+// refusal to match anything but a whole document number. Every throttle is a
+// 429 problem+json with Retry-After; every failure is audited, and a throttle once
+// per address or name and window (so that a flood cannot flood the audit chain).
 import type { LightMyRequestResponse } from 'fastify';
 import t, { type Test } from 'tap';
 import type { Role } from '../../src/db/schema.js';
@@ -128,11 +130,52 @@ t.test('POST /v1/auth/token per username (AUTH_FAILURES_PER_USERNAME=3): lock-ou
   t.equal(denied.length, 3, 'the 3 failures are audited as auth.token_denied naming the username');
   t.same(denied.map((e) => (e.data as { ip?: string }).ip), ['192.0.2.1', '192.0.2.2', '192.0.2.3'], 'with each address');
   const throttled = eventsOf(events, 'auth.token_throttled').filter((e) => e.subject === `username:${victim.username}`);
-  t.ok(throttled.length >= 1, `the refused attempts during the lock-out are audited as auth.token_throttled (${throttled.length})`);
+  t.equal(throttled.length, 1, `the 3 refused attempts during the lock-out are audited once, as auth.token_throttled (${throttled.length})`);
   t.equal(throttled[0]?.actor, 'anonymous');
   t.match(throttled[0]?.data, { grantType: 'password', ip: '192.0.2.50' });
   t.notOk(JSON.stringify(events).includes(TEST_PASSWORD) || JSON.stringify(events).includes('guess-0'), 'no password in the audit log');
   t.notOk(events.some((e) => e.action === 'auth.token_issued' && e.subject === `user:${victim.id}`), 'no token was issued to the locked account');
+});
+
+t.test('a locked username is audited once per lock window, however many attempts hit it', async (t) => {
+  const ctx = await buildTestApp(t, { env: { AUTH_FAILURES_PER_USERNAME: '3' } });
+  const victim = await account(ctx, 'supervisor');
+  const other = await account(ctx, 'officer', { checkpoint: 'LMC' });
+  ctx.clock.set(new Date());
+  const head = await auditHead(ctx.db);
+  const lock = async (username: string) => {
+    for (let i = 0; i < 3; i++) {
+      assertProblem(t, await tokenCall(ctx, { grant_type: 'password', username, password: `wrong-${i}` }), 401, 'INVALID_CREDENTIALS');
+    }
+  };
+  await lock(victim.username);
+
+  // 25 attempts on the locked name, from 25 addresses, right and wrong passwords, spelt two ways.
+  const N = 25;
+  for (let i = 0; i < N; i++) {
+    const username = i % 2 ? victim.username.toUpperCase() : victim.username;
+    const res = await tokenCall(ctx, { grant_type: 'password', username, password: i % 3 ? `flood-${i}` : TEST_PASSWORD }, `198.18.0.${i + 1}`);
+    assertThrottled(t, res, 15 * 60, `throttled attempt ${i + 1}`);
+  }
+  await lock(other.username);
+  for (let i = 0; i < 5; i++) assertThrottled(t, await tokenCall(ctx, { grant_type: 'password', username: other.username, password: 'x' }), 15 * 60, `other name ${i + 1}`);
+
+  let events = await auditAfter(ctx.db, head);
+  const throttledOf = (username: string) => eventsOf(events, 'auth.token_throttled').filter((e) => e.subject === `username:${username}`);
+  t.equal(throttledOf(victim.username).length, 1, `${N} throttled attempts on one name: 1 auth.token_throttled event`);
+  t.match(throttledOf(victim.username)[0]?.data, { grantType: 'password', ip: '198.18.0.1', limit: 'username' }, 'the first attempt, with its address');
+  t.equal(throttledOf(other.username).length, 1, 'another locked name gets its own single event');
+  t.equal(eventsOf(events, 'auth.token_denied').length, 6, 'the 6 real failures are each audited');
+  t.equal(events.length, 8, 'and nothing else: 6 denied + 2 throttled, not one per attempt');
+
+  // The window slides on: the name signs in again; locked again, it is audited again, once.
+  ctx.clock.advance(15 * 60_000 + 1000);
+  const back = await tokenCall(ctx, { grant_type: 'password', username: victim.username, password: TEST_PASSWORD });
+  t.equal(back.statusCode, 200, `after the window the right password signs in (${back.body.slice(0, 200)})`);
+  await lock(victim.username);
+  for (let i = 0; i < 10; i++) assertThrottled(t, await tokenCall(ctx, { grant_type: 'password', username: victim.username, password: TEST_PASSWORD }), 15 * 60, `second window ${i + 1}`);
+  events = await auditAfter(ctx.db, head);
+  t.equal(throttledOf(victim.username).length, 2, 'a second lock window: one more event, not ten');
 });
 
 t.test('client_credentials: failures per client id lock that client out', async (t) => {
@@ -181,6 +224,27 @@ t.test('clearance lookups per officer (LOOKUP_RATE_LIMIT_PER_MINUTE=4)', async (
   assertThrottled(t, elsewhere, 60, 'the limit is the officer’s, not the desk’s address');
   const other = await lookup(colleague.token, traveller.passport);
   t.equal(other.statusCode, 200, 'another officer at the same desk is not limited');
+});
+
+t.test('a lookup needs the whole document number: a part of one, or a pattern, finds nobody', async (t) => {
+  const ctx = await buildTestApp(t);
+  const officer = await account(ctx, 'officer', { checkpoint: 'LMC' });
+  const traveller = await insertTraveller(ctx.db);
+  const lookup = (number: string) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/clearance/lookup', headers: { authorization: `Bearer ${officer.token}` }, payload: { document: { kind: 'passport', number } } });
+  const p = traveller.passport;
+  t.equal((await lookup(p)).statusCode, 200, 'the whole number finds the traveller');
+  t.equal((await lookup(p.toLowerCase())).statusCode, 200, 'in any spelling that normalises to it');
+  for (const part of [p.slice(0, -1), p.slice(1), p.slice(0, 5)]) {
+    const res = await lookup(part);
+    assertProblem(t, res, 404, 'NOT_FOUND');
+    t.notOk(res.body.includes(p), `${part}: no card, no number`);
+  }
+  for (const pattern of [`${p}0`, `${p.slice(0, 5)}%`, `${p.slice(0, -1)}_`, `${p.slice(0, 5)}*`, '%', '.*']) {
+    const res = await lookup(pattern);
+    t.ok([404, 422].includes(res.statusCode), `${pattern}: ${res.statusCode}, not a match`);
+    t.notOk(res.body.includes(p), `${pattern}: no card`);
+  }
 });
 
 t.test('the global per-address ceiling (RATE_LIMIT_PER_MINUTE=10) leaves /health alone', async (t) => {

@@ -48,9 +48,13 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
 
   // Failed attempts per username (or client id): after the limit, the name is locked
   // out until the window slides on, whatever the password; a success does not reset it.
+  // Times come from deps.now() so that tests can move the window on.
+  const nowMs = () => deps.now().getTime();
   const failures = new Map<string, number[]>();
+  /** Locked names whose throttling is already in the audit log, until when. */
+  const throttledNames = new Map<string, number>();
   function recentFailures(key: string): number[] {
-    const cutoff = Date.now() - FIFTEEN_MINUTES;
+    const cutoff = nowMs() - FIFTEEN_MINUTES;
     const list = (failures.get(key) ?? []).filter((t) => t > cutoff);
     if (list.length) failures.set(key, list);
     else failures.delete(key);
@@ -61,12 +65,21 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
   }
   function lockoutWait(key: string): number {
     const list = recentFailures(key);
-    return Math.max(1, Math.ceil(((list[0] ?? Date.now()) + FIFTEEN_MINUTES - Date.now()) / 1000));
+    const now = nowMs();
+    return Math.max(1, Math.ceil(((list[0] ?? now) + FIFTEEN_MINUTES - now) / 1000));
   }
   function recordFailure(key: string): void {
     if (limits.tokenFailuresPerUsername <= 0) return;
     if (failures.size > 100_000) failures.clear();
-    failures.set(key, [...recentFailures(key), Date.now()]);
+    failures.set(key, [...recentFailures(key), nowMs()]);
+  }
+  /** True once per name and lock window: the first refused attempt is audited, the rest only logged. */
+  function firstThrottleOfWindow(key: string, waitSeconds: number): boolean {
+    const now = nowMs();
+    if ((throttledNames.get(key) ?? 0) > now) return false;
+    if (throttledNames.size > 10_000) throttledNames.clear();
+    throttledNames.set(key, now + waitSeconds * 1000);
+    return true;
   }
 
   app.post(
@@ -102,14 +115,19 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       }
       const nameKey = body.grant_type === 'password' ? `u:${body.username.trim().toLowerCase()}` : `c:${body.client_id}`;
       if (isLockedOut(nameKey)) {
-        await appendAudit(db, {
-          actor: 'anonymous',
-          role: 'anonymous',
-          action: 'auth.token_throttled',
-          subject: body.grant_type === 'password' ? `username:${nameKey.slice(2)}` : `client:${nameKey.slice(2)}`,
-          data: { grantType: body.grant_type, ip: request.ip },
-        }, deps.now());
-        throw new TooManyRequestsError(lockoutWait(nameKey), 'Too many failed attempts for this account; wait and retry');
+        const lockWait = lockoutWait(nameKey);
+        // Audited once per name and lock window, not once per attempt: an attacker hammering
+        // a locked name must not flood the chain. Every attempt is still a 429 (and a log line).
+        if (firstThrottleOfWindow(nameKey, lockWait)) {
+          await appendAudit(db, {
+            actor: 'anonymous',
+            role: 'anonymous',
+            action: 'auth.token_throttled',
+            subject: body.grant_type === 'password' ? `username:${nameKey.slice(2)}` : `client:${nameKey.slice(2)}`,
+            data: { grantType: body.grant_type, ip: request.ip, limit: body.grant_type === 'password' ? 'username' : 'client_id' },
+          }, deps.now());
+        }
+        throw new TooManyRequestsError(lockWait, 'Too many failed attempts for this account; wait and retry');
       }
       let principal: Principal | undefined;
       if (body.grant_type === 'password') {
