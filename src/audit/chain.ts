@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { asc, desc, gt, sql } from 'drizzle-orm';
-import type { Conn, Db } from '../db/client.js';
-import { auditEvents } from '../db/schema.js';
+import { asc, gt, sql } from 'drizzle-orm';
+import { boundSql, type Conn, type Db, queryRows } from '../db/client.js';
+import { auditEvents, auditHead } from '../db/schema.js';
 import { canonicalize } from './canonical.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
-/** Serialises appends so that the chain cannot fork. */
-export const AUDIT_LOCK_KEY = 74_120_002;
 
 export interface AuditEntry {
   /** Who: a user id, `client:<clientId>`, `cli`, `system` or `anonymous`. */
@@ -92,20 +90,77 @@ export const AUDIT_RECORDSET = `select x.seq, x.at, x.actor, x.role, x.action, x
           from jsonb_to_recordset($ROWS::jsonb)
             as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`;
 
+/** The head as it stands (no lock): where the next event links. */
 export async function readHead(conn: Conn): Promise<ChainHead | undefined> {
-  const [head] = await conn
-    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
-    .from(auditEvents)
-    .orderBy(desc(auditEvents.seq))
-    .limit(1);
+  const [head] = await conn.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead).limit(1);
   return head;
 }
 
+/**
+ * The canonical JSON of an event (RFC 8785), cut around its sequence number, so that
+ * the database can hash it once it knows the number: keys are sorted, `seq` comes
+ * just before `subject`, the last key.
+ */
+export function canonicalAroundSeq(event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'>): { prefix: string; suffix: string } {
+  const canonical = canonicalize({
+    seq: 0,
+    at: event.at.toISOString(),
+    actor: event.actor,
+    role: event.role,
+    action: event.action,
+    subject: event.subject,
+    data: event.data,
+  });
+  const cut = canonical.lastIndexOf(',"subject":');
+  const head = canonical.slice(0, cut);
+  if (cut < 0 || !head.endsWith(',"seq":0')) throw new Error('canonical audit event has an unexpected shape');
+  return { prefix: head.slice(0, -1), suffix: canonical.slice(cut) };
+}
+
+/**
+ * One event in one statement: the head row moves on (its row lock is the chain's lock,
+ * and an UPDATE always works on the latest committed head), the database hashes the
+ * event as hashEvent does — SHA-256 of the previous hash and the canonical JSON, in
+ * UTF-8 — and the event is inserted with that hash.
+ */
+const APPEND_ONE = `with h as (
+  update audit_head
+     set seq = seq + 1, prev_hash = hash,
+         hash = encode(sha256(convert_to(hash || $1 || (seq + 1)::text || $2, 'UTF8')), 'hex')
+   returning seq, prev_hash, hash)
+insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
+select h.seq, $3::timestamptz, $4, $5, $6, $7, $8::jsonb, h.prev_hash, h.hash from h
+returning seq, prev_hash as "prevHash", hash`;
+
+export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; values: unknown[]; event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'> } {
+  const event = {
+    at: entry.at ?? at,
+    actor: entry.actor,
+    role: entry.role,
+    action: entry.action,
+    subject: entry.subject ?? null,
+    data: toJsonValue(entry.data),
+  };
+  const { prefix, suffix } = canonicalAroundSeq(event);
+  return {
+    text: APPEND_ONE,
+    values: [prefix, suffix, event.at.toISOString(), event.actor, event.role, event.action, event.subject, JSON.stringify(event.data)],
+    event,
+  };
+}
+
 async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
-  const rows = linkEntries(await readHead(tx), entries, at);
+  if (entries.length === 0) return [];
+  if (entries.length === 1) {
+    const one = appendOneQuery(entries[0]!, at);
+    const [row] = await queryRows<{ seq: number | string; prevHash: string; hash: string }>(tx, boundSql(one.text, one.values));
+    return [{ ...one.event, seq: Number(row!.seq), prevHash: row!.prevHash, hash: row!.hash }];
+  }
+  // Several events: lock the head, link them here, insert, move the head.
+  const [head] = await tx.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead).for('update').limit(1);
+  const rows = linkEntries(head, entries, at);
   if (rows.length <= 50) {
-    if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+    await tx.insert(auditEvents).values(rows);
   } else {
     // Large batches (bulk imports) travel as one jsonb parameter per chunk: far cheaper
     // than thousands of bound parameters, and clear of Postgres's 65,535-parameter cap.
@@ -116,13 +171,15 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
         ${sql.raw(before ?? '')}${rowsAsJson(rows.slice(i, i + 2000))}${sql.raw(after ?? '')}`);
     }
   }
+  const last = rows[rows.length - 1]!;
+  await tx.update(auditHead).set({ seq: last.seq, prevHash: last.prevHash, hash: last.hash });
   return rows;
 }
 
 /**
  * Appends events to the chain in the caller's transaction, so the event and the
  * change it records commit or vanish together. Given the database instead of a
- * transaction, it opens one of its own.
+ * transaction, it opens one of its own (one event needs none: it is one statement).
  */
 export async function appendAudit(
   conn: Conn,
@@ -130,7 +187,7 @@ export async function appendAudit(
   at: Date = new Date(),
 ): Promise<StoredAuditEvent[]> {
   const entries = Array.isArray(entry) ? entry : [entry];
-  if ('rollback' in conn) return appendInTx(conn, entries, at);
+  if ('rollback' in conn || entries.length === 1) return appendInTx(conn, entries, at);
   return (conn as Db).transaction((tx) => appendInTx(tx, entries, at));
 }
 
@@ -174,6 +231,20 @@ export async function verifyChain(db: Conn, pageSize = 2000): Promise<VerifyResu
     }
     if (page.length < pageSize) break;
     after = page[page.length - 1]!.seq;
+  }
+  // The chain must end where the head row says: removing the newest events shows here.
+  const head = await readHead(db);
+  if (head && (head.seq !== count || head.hash !== prevHash)) {
+    return {
+      ok: false,
+      count,
+      headHash: prevHash,
+      firstBadSeq: count + 1,
+      problem:
+        head.seq > count
+          ? `the chain ends at sequence ${count} but its head is at ${head.seq}: events after ${count} are missing`
+          : `the head (sequence ${head.seq}) does not match the last event of the chain`,
+    };
   }
   return { ok: true, count, headHash: prevHash, firstBadSeq: null };
 }

@@ -129,7 +129,9 @@ function poolDb(pool: pg.Pool): Db {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      return await (drizzlePg(client, { schema }) as unknown as Db).transaction(work, config);
+      // No relational schema here: building it walks every table, per transaction, and
+      // nothing uses drizzle's relational queries.
+      return await (drizzlePg(client) as unknown as Db).transaction(work, config);
     } catch (err) {
       if (isDatabaseUnavailable(err)) broken = err as Error;
       throw err;
@@ -232,7 +234,28 @@ export function boundSql(text: string, values: readonly unknown[]): SQL {
   const chunks: SQL[] = [];
   for (let i = 0; i < parts.length; i += 1) {
     if (i % 2 === 0) chunks.push(sql.raw(parts[i] ?? ''));
-    else chunks.push(sql`${values[Number(parts[i]) - 1]}`);
+    else chunks.push(sql`${sql.param(values[Number(parts[i]) - 1])}`);
   }
   return sql.join(chunks);
+}
+
+/** The pg pool or client behind a drizzle handle (the db or a transaction), when on Postgres. */
+function pgHandleOf(conn: Conn): pg.Pool | pg.Client | undefined {
+  const client = (conn as unknown as { session?: { client?: unknown } }).session?.client;
+  return client instanceof pg.Pool || client instanceof pg.Client ? client : undefined;
+}
+
+/**
+ * Rows of a fixed SQL text (`$1…$n`) on the hot paths: on Postgres a named prepared
+ * statement (each connection parses and plans it once, then only binds and executes),
+ * on the pool or on the transaction's own client; on PGlite the same text, bound.
+ */
+export async function preparedRows<T extends pg.QueryResultRow>(
+  conn: Conn,
+  statement: { name: string; text: string },
+  values: unknown[],
+): Promise<T[]> {
+  const handle = pgHandleOf(conn);
+  if (handle) return (await handle.query<T>({ name: statement.name, text: statement.text, values })).rows;
+  return queryRows<T>(conn, boundSql(statement.text, values));
 }

@@ -278,6 +278,24 @@ export const auditEvents = pgTable(
   ],
 );
 
+/**
+ * The head of the audit chain, one row: the last sequence number and its hash. An
+ * append updates it in the statement that inserts the event, so the row lock is the
+ * chain's lock (held to commit, taken by whoever appends next only after) and the
+ * update always sees the latest committed head. It also lets verify tell that the
+ * newest events were removed: the chain must end where the head says.
+ */
+export const auditHead = pgTable(
+  'audit_head',
+  {
+    id: boolean('id').primaryKey().default(true),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [check('audit_head_single_row', sql`${t.id}`)],
+);
+
 /** Stored first answers of creating POSTs, per principal and Idempotency-Key. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalize } from '../audit/canonical.js';
 import { actorOf } from '../auth/principal.js';
-import type { Db, Tx } from '../db/client.js';
+import { type Db, preparedRows, type Tx } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { BadRequestError, ConflictError, PreconditionRequiredError } from '../errors.js';
 
@@ -24,6 +23,32 @@ export interface Outcome<T> {
    */
   finally?: (tx: Tx) => Promise<unknown>;
 }
+
+/**
+ * Takes the key's lock and reads what is stored under it, in one statement. The read
+ * uses the statement's snapshot, taken before the lock was granted: a request with the
+ * same key that committed in between is not seen here; this attempt then fails (at the
+ * latest on the key's primary key) and answers what the first one stored.
+ */
+const LOCK_AND_FIND = {
+  name: 'hetao_idempotency_find',
+  text: `select k.status_code as "statusCode", k.request_hash as "requestHash", k.response, k.headers
+  from (select pg_advisory_xact_lock(hashtextextended($1, 0))) l
+  left join lateral (select * from idempotency_keys where principal = $2 and key = $3) k on true`,
+};
+
+interface StoredAnswer {
+  statusCode: number | null;
+  requestHash: string | null;
+  response: unknown;
+  headers: unknown;
+}
+
+const FIND = {
+  name: 'hetao_idempotency_stored',
+  text: `select status_code as "statusCode", request_hash as "requestHash", response, headers
+  from idempotency_keys where principal = $1 and key = $2`,
+};
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
@@ -61,53 +86,59 @@ export async function idempotent<T>(
   } = {},
 ): Promise<T> {
   const key = keyOf(request, options.required ?? false);
-  const outcome = await db.transaction(async (tx) => {
-    if (key === undefined) {
+  if (key === undefined) {
+    const outcome = await db.transaction(async (tx) => {
       const result = await work(tx);
       if (result.finally) await result.finally(tx);
-      return { ...result, replayed: false };
-    }
-    const principal = actorOf(request.user);
-    const route = `${request.method} ${request.url.split('?')[0]}`;
-    // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
-    const requestHash = createHmac('sha256', request.server.requestHashKey)
-      .update(canonicalize({ route, body: request.body ?? null }))
-      .digest('hex');
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${principal} ${key}`}, 0))`);
-    const [existing] = await tx
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)))
-      .limit(1);
-    if (existing) {
-      if (existing.requestHash !== requestHash) {
-        throw new ConflictError(
-          'This Idempotency-Key was already used with a different request',
-          'IDEMPOTENCY_KEY_REUSED',
-        );
-      }
-      return {
-        status: existing.statusCode,
-        body: existing.response as T,
-        headers: existing.headers as Record<string, string>,
-        replayed: true,
-      };
-    }
-    const result = await work(tx);
-    const body = JSON.parse(JSON.stringify(result.body)) as T;
-    const stored: unknown = options.store ? JSON.parse(JSON.stringify(options.store(body))) : body;
-    await tx.insert(idempotencyKeys).values({
-      principal,
-      key,
-      route,
-      requestHash,
-      statusCode: result.status,
-      response: stored,
-      headers: result.headers ?? {},
+      return result;
     });
-    if (result.finally) await result.finally(tx);
-    return { ...result, body, replayed: false };
-  });
+    return answer(reply, { ...outcome, replayed: false });
+  }
+  const principal = actorOf(request.user);
+  const route = `${request.method} ${request.url.split('?')[0]}`;
+  // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
+  const requestHash = createHmac('sha256', request.server.requestHashKey)
+    .update(canonicalize({ route, body: request.body ?? null }))
+    .digest('hex');
+  const replay = (stored: StoredAnswer) => {
+    if (stored.requestHash !== requestHash) {
+      throw new ConflictError('This Idempotency-Key was already used with a different request', 'IDEMPOTENCY_KEY_REUSED');
+    }
+    return { status: stored.statusCode!, body: stored.response as T, headers: stored.headers as Record<string, string>, replayed: true };
+  };
+  let outcome;
+  try {
+    outcome = await db.transaction(async (tx) => {
+      const [existing] = await preparedRows<StoredAnswer>(tx, LOCK_AND_FIND, [`${principal} ${key}`, principal, key]);
+      if (existing?.statusCode != null) return replay(existing);
+      const result = await work(tx);
+      const body = JSON.parse(JSON.stringify(result.body)) as T;
+      const stored: unknown = options.store ? JSON.parse(JSON.stringify(options.store(body))) : body;
+      await tx.insert(idempotencyKeys).values({
+        principal,
+        key,
+        route,
+        requestHash,
+        statusCode: result.status,
+        response: stored,
+        headers: result.headers ?? {},
+      });
+      if (result.finally) await result.finally(tx);
+      return { ...result, body, replayed: false };
+    });
+  } catch (err) {
+    // A request with the same key that committed while this one waited for the key's
+    // lock is not in the snapshot the check read; this attempt then failed (on the
+    // key's row, or on what the first one created) and left nothing. Its answer is the
+    // stored one.
+    const [stored] = await preparedRows<StoredAnswer>(db, FIND, [principal, key]).catch(() => [] as StoredAnswer[]);
+    if (!stored) throw err;
+    outcome = replay(stored);
+  }
+  return answer(reply, outcome);
+}
+
+function answer<T>(reply: FastifyReply, outcome: { status: number; body: T; headers?: Record<string, string> | undefined; replayed: boolean }): T {
   reply.code(outcome.status);
   if (outcome.headers) reply.headers(outcome.headers);
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');

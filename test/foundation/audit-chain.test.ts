@@ -309,3 +309,32 @@ t.test('two API instances with their own pools appending at once do not fork the
   const after = await verify();
   t.same({ ok: after.ok, count: after.count, firstBadSeq: after.firstBadSeq }, { ok: true, count: before.count + 30, firstBadSeq: null });
 });
+
+t.test('removing the newest events is detected: the chain must end where audit_head says', async (t) => {
+  await createCheckpoint();
+  await createCheckpoint();
+  const events = await allEvents();
+  const last = events[events.length - 1]!;
+  const [saved] = await rawSql(`select to_jsonb(a)::text as row from audit_events a where seq = ${last.seq}`);
+  await withTriggerDisabled(async () => {
+    await rawSql(`delete from audit_events where seq = ${last.seq}`);
+  });
+  const bad = await verify();
+  t.equal(bad.ok, false, 'the missing newest event is detected');
+  t.equal(bad.firstBadSeq, last.seq, 'firstBadSeq is the first missing sequence number');
+  t.equal(bad.count, last.seq - 1, 'every remaining event verifies');
+  t.match(bad.problem, /missing/, `the problem says what: ${bad.problem}`);
+  // Put the row back (INSERT is allowed): the chain is whole again.
+  await rawSql(`insert into audit_events select * from jsonb_populate_record(null::audit_events, ${sqlLiteral(String(saved!.row))}::jsonb)`);
+  t.same(await verify(), { ok: true, count: events.length, headHash: last.hash, firstBadSeq: null }, 'restored');
+});
+
+t.test('audit_head only moves forward', async (t) => {
+  const back = await rawSqlError('update audit_head set seq = seq - 1');
+  t.equal(back?.code, '42501', 'moving the head back is refused');
+  const del = await rawSqlError('delete from audit_head');
+  t.equal(del?.code, '42501', 'deleting the head is refused');
+  const trunc = await rawSqlError('truncate audit_head');
+  t.equal(trunc?.code, '42501', 'truncating the head is refused');
+  t.equal((await verify()).ok, true, 'the chain still verifies');
+});

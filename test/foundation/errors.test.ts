@@ -149,6 +149,21 @@ t.test('Idempotency-Key: the same key and body replay the first answer; another 
   t.equal(row!.nameEn, 'Idempotent', 'the record is unchanged');
 });
 
+t.test('Idempotency-Key: ten requests racing with one key do the work once and all answer the same', async (t) => {
+  const key = `race-${uniq()}`;
+  const body = { code: `R${uniq()}`, name: 'Raced', nameZh: '竞' };
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      ctx.request({ method: 'POST', url: '/v1/checkpoints', token: sup.token, payload: body, headers: { 'idempotency-key': key } }),
+    ),
+  );
+  t.same(answers.map((a) => a.statusCode), Array(10).fill(201), 'every racer gets the first status');
+  t.equal(answers.filter((a) => a.headers['idempotent-replayed'] === 'true').length, 9, 'nine are replays of the one that did the work');
+  t.equal(new Set(answers.map((a) => a.body)).size, 1, 'one body for all');
+  const events = await ctx.db.select().from(auditEvents).where(eq(auditEvents.subject, `checkpoint:${body.code}`));
+  t.equal(events.length, 1, 'the work ran once: one audit event');
+});
+
 t.test('Idempotency-Key on account creation replays the same id', async (t) => {
   const key = `acct-${uniq()}`;
   const body = { username: `idem-${uniq().toLowerCase()}`, password: TEST_PASSWORD, role: 'auditor' };

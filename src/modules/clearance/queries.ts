@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
-import type pg from 'pg';
-import { boundSql, type Conn, queryRows } from '../../db/client.js';
+import { type Conn, preparedRows, queryRows } from '../../db/client.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -77,8 +76,6 @@ const ITEM_JSON_TEXT = `json_build_object(
   'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
 )`;
 
-const ITEM_JSON = sql.raw(ITEM_JSON_TEXT);
-
 const TRAVELLER_SELECT = `
     select d.kind as doc_kind, d.number as doc_number, d.issuing_country as doc_country, d.expires_on::text as doc_expires,
            r.id as r_id, r.full_name, r.name_zh, r.date_of_birth::text as dob, r.nationality, r.status as r_status,
@@ -116,9 +113,8 @@ const TRAVELLER_QUERIES = {
  * The traveller card in one round trip: document → researcher → institution, with
  * every item in the researcher's custody aggregated as JSON.
  * Returns every match (a passport number may repeat across issuing countries).
- * Given the pg pool (and no transaction), it runs as a prepared statement.
  */
-export async function findTravellers(conn: Conn, q: DocumentQuery, pool?: pg.Pool): Promise<TravellerCard[]> {
+export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
   const [query, values] =
     q.by === 'document'
       ? q.kind === 'passport' && q.issuingCountry
@@ -127,9 +123,7 @@ export async function findTravellers(conn: Conn, q: DocumentQuery, pool?: pg.Poo
       : q.passportOnly
         ? [TRAVELLER_QUERIES.mrzPassport, [q.number, q.issuingState]]
         : [TRAVELLER_QUERIES.mrzAny, [q.number, q.issuingState]];
-  const rows = pool
-    ? (await pool.query<TravellerRow>({ name: query.name, text: query.text, values })).rows
-    : await queryRows<TravellerRow>(conn, boundSql(query.text, values));
+  const rows = await preparedRows<TravellerRow>(conn, query, values);
   return rows.map((row) => {
     const custodyRaw = typeof row.custody === 'string' ? (JSON.parse(row.custody) as RawItem[]) : row.custody;
     const traveller: TravellerRecord = {
@@ -161,18 +155,21 @@ export async function findTravellers(conn: Conn, q: DocumentQuery, pool?: pg.Poo
   });
 }
 
+const LOCK_ITEMS = {
+  name: 'hetao_lock_items',
+  text: `select ${ITEM_JSON_TEXT} as item from items it where it.id = any($1::uuid[]) order by it.id for update`,
+};
+
 /**
- * Locks the declared items (in id order, so two crossings never deadlock) and
- * reads them as they are once the lock is held.
+ * Locks the declared items (in id order, so two crossings never deadlock) and reads
+ * them as they are once the lock is held (a row that changed while this waited is
+ * read again in its committed state), in one statement.
  */
 export async function lockItems(conn: Conn, ids: string[]): Promise<Map<string, DeskItem>> {
   const map = new Map<string, DeskItem>();
   if (ids.length === 0) return map;
   const sorted = [...new Set(ids)].sort();
-  const idList = sql.join(sorted.map((id) => sql`${id}::uuid`), sql`, `);
-  await conn.execute(sql`select id from items where id in (${idList}) order by id for update`);
-  const rows = await queryRows<{ item: RawItem | string }>(conn, sql`
-    select ${ITEM_JSON} as item from items it where it.id in (${idList})`);
+  const rows = await preparedRows<{ item: RawItem | string }>(conn, LOCK_ITEMS, [sorted]);
   for (const row of rows) {
     const raw = typeof row.item === 'string' ? (JSON.parse(row.item) as RawItem) : row.item;
     map.set(raw.id, toDeskItem(raw));

@@ -1,5 +1,4 @@
 import { eq, sql } from 'drizzle-orm';
-import type pg from 'pg';
 import { appendAudit, type AuditEntry } from '../../audit/chain.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
@@ -58,13 +57,8 @@ export function identify(ref: TravellerRef, pathPrefix: string, now: Date): Iden
   };
 }
 
-export async function findTraveller(
-  conn: Conn,
-  id: Identification,
-  pathPrefix: string,
-  pool?: pg.Pool,
-): Promise<TravellerCard | null> {
-  const found = await findTravellers(conn, id.query, pool);
+export async function findTraveller(conn: Conn, id: Identification, pathPrefix: string): Promise<TravellerCard | null> {
+  const found = await findTravellers(conn, id.query);
   if (found.length > 1) {
     throw new ValidationError(
       [{ path: `${pathPrefix}document.issuingCountry`, message: 'the same passport number exists for several countries: give issuingCountry' }],
@@ -147,8 +141,6 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
 export interface LookupDeps {
   db: Db;
   readDb: Db;
-  /** The primary's pg pool, when on Postgres: the lookup runs as a prepared statement on it. */
-  pool?: pg.Pool | undefined;
   now: () => Date;
   /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
   audit: AuditWriter;
@@ -158,7 +150,7 @@ export interface LookupDeps {
 export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
   const now = deps.now();
   const id = identify(ref, '', now);
-  const card = await findTraveller(deps.db, id, '', deps.pool);
+  const card = await findTraveller(deps.db, id, '');
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
