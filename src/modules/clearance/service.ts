@@ -1,11 +1,11 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { appendAudit, type AuditEntry } from '../../audit/chain.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
-import type { Conn, Db } from '../../db/client.js';
-import { crossingItems, crossings, inspections, itemMovements } from '../../db/schema.js';
+import { type Conn, type Db, preparedRows } from '../../db/client.js';
+import { crossingItems, crossings, inspections } from '../../db/schema.js';
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
@@ -194,7 +194,128 @@ export interface CrossingDeps {
 
 const DAY_MS = 86_400_000;
 
-/** Applies the movement of cleared (or released) items, returning the ledger rows written. */
+interface ItemChange {
+  id: string;
+  set_side: boolean;
+  current_side: string | null;
+  return_by: string | null;
+  set_qty: boolean;
+  remaining: number | null;
+  bumps: number;
+}
+
+interface MovementRow {
+  id: string;
+  item_id: string;
+  crossing_id: string;
+  inspection_id: string | null;
+  kind: 'moved' | 'consumed' | 'copied';
+  from_side: string | null;
+  to_side: string;
+  quantity: number | null;
+  remaining_after: number | null;
+  return_by: string | null;
+  at: string;
+}
+
+/**
+ * What the movement of cleared (or released) items changes: the items (one change per
+ * item, however many lines declare it) and the ledger rows. Pure; the declared items'
+ * `currentSide` is updated in place, as the rest of the crossing sees it.
+ */
+function planMoves(
+  crossingId: string,
+  inspectionId: string | null,
+  direction: Direction,
+  lines: { item: DeskItem | null; quantity?: number | undefined }[],
+  now: Date,
+): { changes: ItemChange[]; movements: MovementRow[] } {
+  const to = destinationSide(direction);
+  const from = direction === 'SZ_TO_HK' ? 'SZ' : 'HK';
+  const at = now.toISOString();
+  const changes = new Map<string, ItemChange>();
+  const movements: MovementRow[] = [];
+  const drawn = new Map<string, number>();
+  const movement = (item: DeskItem, m: Partial<MovementRow> & Pick<MovementRow, 'kind' | 'from_side'>): MovementRow => ({
+    id: uuidv7(),
+    item_id: item.id,
+    crossing_id: crossingId,
+    inspection_id: inspectionId,
+    to_side: to,
+    quantity: null,
+    remaining_after: null,
+    return_by: null,
+    at,
+    ...m,
+  });
+  for (const line of lines) {
+    const item = line.item;
+    if (!item) continue;
+    if (item.category === 'equipment') {
+      if (item.currentSide === to) continue; // already there (a second line of the same item, or a released mismatch)
+      const returnBy =
+        to === item.homeSide ? null : item.maxDaysAbroad !== null ? new Date(now.getTime() + item.maxDaysAbroad * DAY_MS).toISOString() : null;
+      const change = changes.get(item.id) ?? { id: item.id, set_side: false, current_side: null, return_by: null, set_qty: false, remaining: null, bumps: 0 };
+      changes.set(item.id, { ...change, set_side: true, current_side: to, return_by: returnBy, bumps: change.bumps + 1 });
+      movements.push(movement(item, { kind: 'moved', from_side: item.currentSide, return_by: returnBy }));
+      item.currentSide = to;
+    } else if (item.category === 'reagent' || item.category === 'biological_sample') {
+      const qty = line.quantity ?? 0;
+      if (qty <= 0) continue;
+      const before = (item.remainingQuantity ?? 0) - (drawn.get(item.id) ?? 0);
+      const after = Math.max(0, before - qty);
+      drawn.set(item.id, (drawn.get(item.id) ?? 0) + (before - after));
+      const change = changes.get(item.id) ?? { id: item.id, set_side: false, current_side: null, return_by: null, set_qty: false, remaining: null, bumps: 0 };
+      changes.set(item.id, { ...change, set_qty: true, remaining: after, bumps: change.bumps + 1 });
+      movements.push(movement(item, { kind: 'consumed', from_side: from, quantity: qty, remaining_after: after }));
+    } else {
+      movements.push(movement(item, { kind: 'copied', from_side: from }));
+    }
+  }
+  return { changes: [...changes.values()], movements };
+}
+
+/** The items' changes and the ledger rows of planMoves, as two CTEs; `$N` are numbered from `first`. */
+function movesCtes(first: number): string {
+  const [changes, movements, now] = [first, first + 1, first + 2];
+  return `u as (
+  update items it
+     set current_side = case when x.set_side then x.current_side else it.current_side end,
+         return_by = case when x.set_side then x.return_by else it.return_by end,
+         remaining_quantity = case when x.set_qty then x.remaining else it.remaining_quantity end,
+         updated_at = $${now}::timestamptz,
+         version = it.version + x.bumps
+    from jsonb_to_recordset($${changes}::jsonb)
+      as x(id uuid, set_side boolean, current_side text, return_by timestamptz, set_qty boolean, remaining double precision, bumps int)
+   where it.id = x.id),
+m as (
+  insert into item_movements (id, item_id, crossing_id, inspection_id, kind, from_side, to_side, quantity, remaining_after, return_by, at)
+  select x.id, x.item_id, x.crossing_id, x.inspection_id, x.kind, x.from_side, x.to_side, x.quantity, x.remaining_after, x.return_by, x.at
+    from jsonb_to_recordset($${movements}::jsonb)
+      as x(id uuid, item_id uuid, crossing_id uuid, inspection_id uuid, kind text, from_side text, to_side text,
+           quantity double precision, remaining_after double precision, return_by timestamptz, at timestamptz))`;
+}
+
+/** A crossing, its declared lines and what it moves: one statement. */
+const WRITE_CROSSING = {
+  name: 'hetao_write_crossing',
+  text: `with c as (
+  insert into crossings (id, checkpoint, direction, officer_id, researcher_id, institution_id, document_kind, document_number,
+                         via_mrz, decision, reasons, reason_codes, decided_at)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::text[], $13::timestamptz)),
+l as (
+  insert into crossing_items (crossing_id, line, item_id, serial_number, quantity, sha256)
+  select $1, x.line, x.item_id, x.serial_number, x.quantity, x.sha256
+    from jsonb_to_recordset($14::jsonb) as x(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
+${movesCtes(15)}
+select 1 as written`,
+};
+
+/** What an inspection that RELEASED the items moves: one statement. */
+const WRITE_MOVES = { name: 'hetao_write_moves', text: `with ${movesCtes(1)}
+select 1 as written` };
+
+/** Applies the movement of released items. */
 async function moveItems(
   tx: Conn,
   crossingId: string,
@@ -202,66 +323,10 @@ async function moveItems(
   direction: Direction,
   lines: { item: DeskItem | null; quantity?: number | undefined }[],
   now: Date,
-): Promise<number> {
-  const to = destinationSide(direction);
-  let moved = 0;
-  const drawn = new Map<string, number>();
-  for (const line of lines) {
-    const item = line.item;
-    if (!item) continue;
-    if (item.category === 'equipment') {
-      if (item.currentSide === to) continue; // already there (a second line of the same item, or a released mismatch)
-      const returnBy =
-        to === item.homeSide ? null : item.maxDaysAbroad !== null ? new Date(now.getTime() + item.maxDaysAbroad * DAY_MS) : null;
-      await tx.execute(sql`update items set current_side = ${to}, return_by = ${returnBy}, updated_at = ${now}, version = version + 1 where id = ${item.id}::uuid`);
-      await tx.insert(itemMovements).values({
-        id: uuidv7(),
-        itemId: item.id,
-        crossingId,
-        inspectionId,
-        kind: 'moved',
-        fromSide: item.currentSide,
-        toSide: to,
-        returnBy,
-        at: now,
-      });
-      item.currentSide = to;
-      moved += 1;
-    } else if (item.category === 'reagent' || item.category === 'biological_sample') {
-      const qty = line.quantity ?? 0;
-      if (qty <= 0) continue;
-      const before = (item.remainingQuantity ?? 0) - (drawn.get(item.id) ?? 0);
-      const after = Math.max(0, before - qty);
-      drawn.set(item.id, (drawn.get(item.id) ?? 0) + (before - after));
-      await tx.execute(sql`update items set remaining_quantity = ${after}, updated_at = ${now}, version = version + 1 where id = ${item.id}::uuid`);
-      await tx.insert(itemMovements).values({
-        id: uuidv7(),
-        itemId: item.id,
-        crossingId,
-        inspectionId,
-        kind: 'consumed',
-        fromSide: direction === 'SZ_TO_HK' ? 'SZ' : 'HK',
-        toSide: to,
-        quantity: qty,
-        remainingAfter: after,
-        at: now,
-      });
-      moved += 1;
-    } else {
-      await tx.insert(itemMovements).values({
-        id: uuidv7(),
-        itemId: item.id,
-        crossingId,
-        inspectionId,
-        kind: 'copied',
-        fromSide: direction === 'SZ_TO_HK' ? 'SZ' : 'HK',
-        toSide: to,
-        at: now,
-      });
-      moved += 1;
-    }
-  }
-  return moved;
+): Promise<void> {
+  const plan = planMoves(crossingId, inspectionId, direction, lines, now);
+  if (plan.movements.length === 0) return;
+  await preparedRows(tx, WRITE_MOVES, [JSON.stringify(plan.changes), JSON.stringify(plan.movements), now.toISOString()]);
 }
 
 /**
@@ -332,7 +397,6 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     reasonCodes: decision.reasons.map((r) => r.code),
     decidedAt: now,
   };
-  await tx.insert(crossings).values(row);
   const lineRows = lines.map((l) => ({
     line: l.index + 1,
     itemId: l.item?.id ?? null,
@@ -340,10 +404,31 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     quantity: l.ref.quantity ?? null,
     sha256: l.ref.sha256?.toLowerCase() ?? null,
   }));
-  if (lineRows.length) await tx.insert(crossingItems).values(lineRows.map((l) => ({ crossingId, ...l })));
-  if (decision.decision === 'CLEARED') {
-    await moveItems(tx, crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now);
-  }
+  const plan =
+    decision.decision === 'CLEARED'
+      ? planMoves(crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now)
+      : { changes: [], movements: [] };
+  await preparedRows(tx, WRITE_CROSSING, [
+    row.id,
+    row.checkpoint,
+    row.direction,
+    row.officerId,
+    row.researcherId,
+    row.institutionId,
+    row.documentKind,
+    row.documentNumber,
+    row.viaMrz,
+    row.decision,
+    JSON.stringify(row.reasons),
+    row.reasonCodes,
+    now.toISOString(),
+    JSON.stringify(
+      lineRows.map((l) => ({ line: l.line, item_id: l.itemId, serial_number: l.serialNumber, quantity: l.quantity, sha256: l.sha256 })),
+    ),
+    JSON.stringify(plan.changes),
+    JSON.stringify(plan.movements),
+    now.toISOString(),
+  ]);
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
