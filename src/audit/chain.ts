@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { asc, gt, sql } from 'drizzle-orm';
-import { boundSql, type Conn, type Db, queryRows } from '../db/client.js';
+import { boundSql, type Conn, type Db, preparedRows, queryRows } from '../db/client.js';
 import { auditEvents, auditHead } from '../db/schema.js';
 import { canonicalize } from './canonical.js';
 
@@ -147,6 +147,32 @@ export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; val
     values: [prefix, suffix, event.at.toISOString(), event.actor, event.role, event.action, event.subject, JSON.stringify(event.data)],
     event,
   };
+}
+
+/** The columns of an audit_outbox row, in this order: at, actor, role, action, subject, data, prefix, suffix. */
+export function outboxValues(entry: AuditEntry, at: Date): unknown[] {
+  const one = appendOneQuery(entry, at);
+  const [prefix, suffix, atIso, actor, role, action, subject, data] = one.values;
+  return [atIso, actor, role, action, subject, data, prefix, suffix];
+}
+
+/** Inserts an outbox row; `$N` numbered from `first`. */
+export function outboxInsertSql(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
+  values (${p(0)}::timestamptz, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}, ${p(7)})`;
+}
+
+const OUTBOX_INSERT = { name: 'hetao_audit_outbox', text: outboxInsertSql(1) };
+
+/**
+ * Appends an event to the chain as the caller's transaction commits (the deferred
+ * trigger of audit_outbox): the event and the change commit or vanish together, and
+ * the chain's lock is taken inside the commit, not held while the transaction still
+ * talks to its client. Its sequence number is known only after the commit.
+ */
+export async function appendAuditAtCommit(tx: Conn, entry: AuditEntry, at: Date = new Date()): Promise<void> {
+  await preparedRows(tx, OUTBOX_INSERT, outboxValues(entry, at));
 }
 
 async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {

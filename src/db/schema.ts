@@ -296,6 +296,25 @@ export const auditHead = pgTable(
   (t) => [check('audit_head_single_row', sql`${t.id}`)],
 );
 
+/**
+ * Events on their way into the chain at COMMIT. A transaction that must not hold the
+ * chain's lock while it talks to its client (a crossing) inserts its event here with
+ * the canonical JSON cut around the sequence number; a deferred constraint trigger
+ * links it to the chain as the transaction commits (taking the head row's lock only
+ * then) and deletes it. A committed transaction leaves no row here.
+ */
+export const auditOutbox = pgTable('audit_outbox', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  actor: text('actor').notNull(),
+  role: text('role').notNull(),
+  action: text('action').notNull(),
+  subject: text('subject'),
+  data: jsonb('data').notNull(),
+  canonicalPrefix: text('canonical_prefix').notNull(),
+  canonicalSuffix: text('canonical_suffix').notNull(),
+});
+
 /** Stored first answers of creating POSTs, per principal and Idempotency-Key. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',

@@ -4,7 +4,8 @@ import pg from 'pg';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { canonicalize } from '../../src/audit/canonical.js';
-import { openDatabase } from '../../src/db/client.js';
+import { appendAudit, appendAuditAtCommit } from '../../src/audit/chain.js';
+import { openDatabase, queryRows } from '../../src/db/client.js';
 import { sqlState } from '../../src/http/error-handler.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 
@@ -337,4 +338,38 @@ t.test('audit_head only moves forward', async (t) => {
   const trunc = await rawSqlError('truncate audit_head');
   t.equal(trunc?.code, '42501', 'truncating the head is refused');
   t.equal((await verify()).ok, true, 'the chain still verifies');
+});
+
+t.test('events appended at commit (audit_outbox): linked as the transaction commits, gone with a rollback, never forked', async (t) => {
+  const before = await verify();
+  // Committed: the event is in the chain once the transaction is, and the outbox is empty.
+  await ctx.db.transaction(async (tx) => {
+    await appendAuditAtCommit(tx, { actor: 'test', role: 'system', action: 'outbox.committed', subject: 'x:1', data: { n: 1, 名: '河套' } });
+    const inside = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from audit_events where action = 'outbox.committed'`);
+    t.equal(Number(inside[0]!.n), 0, 'not in the chain before the commit');
+  });
+  const after = await allEvents();
+  const committed = after.filter((e) => e.action === 'outbox.committed');
+  t.equal(committed.length, 1, 'in the chain after the commit');
+  t.same(committed[0]!.data, { n: 1, 名: '河套' });
+  // Rolled back: nothing.
+  await ctx.db
+    .transaction(async (tx) => {
+      await appendAuditAtCommit(tx, { actor: 'test', role: 'system', action: 'outbox.rolled_back', data: {} });
+      throw new Error('abandon');
+    })
+    .catch(() => undefined);
+  t.equal((await allEvents()).filter((e) => e.action === 'outbox.rolled_back').length, 0, 'a rollback leaves no event');
+  const outbox = await queryRows<{ n: number }>(ctx.db, sql`select count(*)::int as n from audit_outbox`);
+  t.equal(Number(outbox[0]!.n), 0, 'the outbox holds nothing after commits and rollbacks');
+  // Mixed with direct appends, concurrently: one chain, every event once.
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0
+        ? ctx.db.transaction((tx) => appendAuditAtCommit(tx, { actor: 'test', role: 'system', action: 'outbox.mixed', data: { i } }))
+        : appendAudit(ctx.db, { actor: 'test', role: 'system', action: 'outbox.mixed', data: { i } }),
+    ),
+  );
+  const v = await verify();
+  t.same({ ok: v.ok, count: v.count }, { ok: true, count: before.count + 21 }, 'the chain verifies, with every event');
 });

@@ -12,7 +12,6 @@ import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pa
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import { AuditWriter } from '../../audit/writer.js';
-import { appendAudit } from '../../audit/chain.js';
 import {
   crossingBodySchema,
   crossingSchema,
@@ -82,7 +81,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         request,
         reply,
         async (tx) => {
-          const { crossingId: id, audit, view } = await recordCrossing(
+          const { crossingId: id, view } = await recordCrossing(
             tx,
             { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
             request.user,
@@ -92,7 +91,6 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
             status: 201,
             body: view,
             headers: { location: `/v1/crossings/${id}` },
-            finally: (t) => appendAudit(t, audit),
           };
         },
         { required: true },

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { appendAudit, type AuditEntry } from '../../audit/chain.js';
+import { appendAuditAtCommit, type AuditEntry, outboxInsertSql, outboxValues } from '../../audit/chain.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
@@ -296,7 +296,7 @@ m as (
            quantity double precision, remaining_after double precision, return_by timestamptz, at timestamptz))`;
 }
 
-/** A crossing, its declared lines and what it moves: one statement. */
+/** A crossing, its declared lines, what it moves and its audit event (linked at commit): one statement. */
 const WRITE_CROSSING = {
   name: 'hetao_write_crossing',
   text: `with c as (
@@ -307,7 +307,8 @@ l as (
   insert into crossing_items (crossing_id, line, item_id, serial_number, quantity, sha256)
   select $1, x.line, x.item_id, x.serial_number, x.quantity, x.sha256
     from jsonb_to_recordset($14::jsonb) as x(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
-${movesCtes(15)}
+${movesCtes(15)},
+o as (${outboxInsertSql(18)})
 select 1 as written`,
 };
 
@@ -408,7 +409,23 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     decision.decision === 'CLEARED'
       ? planMoves(crossingId, null, input.direction, lines.map((l) => ({ item: l.item, quantity: l.ref.quantity })), now)
       : { changes: [], movements: [] };
-  await preparedRows(tx, WRITE_CROSSING, [
+  const audit: AuditEntry = {
+    actor: actorOf(officer),
+    role: officer.role,
+    action: 'crossing.decide',
+    subject: `crossing:${crossingId}`,
+    data: {
+      checkpoint: input.checkpoint,
+      direction: input.direction,
+      decision: decision.decision,
+      reasonCodes: decision.reasons.map((r) => r.code),
+      researcherId: card?.researcher.id ?? null,
+      documentKind: id.kind,
+      documentNumber: maskedNumber(id.number),
+      itemIds: lines.map((l) => l.item?.id ?? null),
+    },
+    at: now,
+  };  await preparedRows(tx, WRITE_CROSSING, [
     row.id,
     row.checkpoint,
     row.direction,
@@ -428,24 +445,9 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     JSON.stringify(plan.changes),
     JSON.stringify(plan.movements),
     now.toISOString(),
+    ...outboxValues(audit, now),
   ]);
-  const audit: AuditEntry = {
-    actor: actorOf(officer),
-    role: officer.role,
-    action: 'crossing.decide',
-    subject: `crossing:${crossingId}`,
-    data: {
-      checkpoint: input.checkpoint,
-      direction: input.direction,
-      decision: decision.decision,
-      reasonCodes: decision.reasons.map((r) => r.code),
-      researcherId: card?.researcher.id ?? null,
-      documentKind: id.kind,
-      documentNumber: maskedNumber(id.number),
-      itemIds: lines.map((l) => l.item?.id ?? null),
-    },
-    at: now,
-  };
+
   // The answer is shaped from what was just written, without reading it back.
   const view = crossingView(
     row,
@@ -461,8 +463,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
       : undefined,
     undefined,
   );
-  // The caller appends `audit` as the transaction's last statement, so the chain's lock is held briefly.
-  return { crossingId, audit, view };
+  return { crossingId, view };
 }
 
 /** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
@@ -503,7 +504,7 @@ export async function recordInspection(
       now,
     );
   }
-  await appendAudit(
+  await appendAuditAtCommit(
     tx,
     {
       actor: actorOf(officer),
