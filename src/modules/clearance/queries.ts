@@ -114,16 +114,48 @@ const TRAVELLER_QUERIES = {
  * every item in the researcher's custody aggregated as JSON.
  * Returns every match (a passport number may repeat across issuing countries).
  */
+function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, string[]] {
+  return q.by === 'document'
+    ? q.kind === 'passport' && q.issuingCountry
+      ? [TRAVELLER_QUERIES.passport, [q.kind, q.number, q.issuingCountry]]
+      : [TRAVELLER_QUERIES.document, [q.kind, q.number]]
+    : q.passportOnly
+      ? [TRAVELLER_QUERIES.mrzPassport, [q.number, q.issuingState]]
+      : [TRAVELLER_QUERIES.mrzAny, [q.number, q.issuingState]];
+}
+
 export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
-  const [query, values] =
-    q.by === 'document'
-      ? q.kind === 'passport' && q.issuingCountry
-        ? [TRAVELLER_QUERIES.passport, [q.kind, q.number, q.issuingCountry]]
-        : [TRAVELLER_QUERIES.document, [q.kind, q.number]]
-      : q.passportOnly
-        ? [TRAVELLER_QUERIES.mrzPassport, [q.number, q.issuingState]]
-        : [TRAVELLER_QUERIES.mrzAny, [q.number, q.issuingState]];
-  const rows = await preparedRows<TravellerRow>(conn, query, values);
+  const [query, values] = travellerQuery(q);
+  return toCards(await preparedRows<TravellerRow>(conn, query, values));
+}
+
+/**
+ * A crossing's reads in one round trip: the traveller card, and the declared items
+ * locked (in id order) and read as they are once locked.
+ */
+export async function findTravellersAndLockItems(
+  conn: Conn,
+  q: DocumentQuery,
+  itemIds: string[],
+): Promise<{ cards: TravellerCard[]; items: Map<string, DeskItem> }> {
+  const [query, values] = travellerQuery(q);
+  const statement = {
+    name: `${query.name}_lock_items`,
+    text: `with t as (${query.text}),
+li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${values.length + 1}::uuid[]) order by it.id for update)
+select (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
+       (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
+  };
+  const [row] = await preparedRows<{ travellers: TravellerRow[] | string; items: RawItem[] | string }>(conn, statement, [
+    ...values,
+    [...new Set(itemIds)].sort(),
+  ]);
+  const travellers = typeof row!.travellers === 'string' ? (JSON.parse(row!.travellers) as TravellerRow[]) : row!.travellers;
+  const rawItems = typeof row!.items === 'string' ? (JSON.parse(row!.items) as RawItem[]) : row!.items;
+  return { cards: toCards(travellers), items: new Map(rawItems.map((raw) => [raw.id, toDeskItem(raw)])) };
+}
+
+function toCards(rows: TravellerRow[]): TravellerCard[] {
   return rows.map((row) => {
     const custodyRaw = typeof row.custody === 'string' ? (JSON.parse(row.custody) as RawItem[]) : row.custody;
     const traveller: TravellerRecord = {

@@ -11,7 +11,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
-import { type DeskItem, type DocumentQuery, findTravellers, lockItems, resolveSerials, type TravellerCard } from './queries.js';
+import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndLockItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
 export interface TravellerRef {
   document?: { kind: string; number: string; issuingCountry?: string | undefined } | undefined;
@@ -58,7 +58,10 @@ export function identify(ref: TravellerRef, pathPrefix: string, now: Date): Iden
 }
 
 export async function findTraveller(conn: Conn, id: Identification, pathPrefix: string): Promise<TravellerCard | null> {
-  const found = await findTravellers(conn, id.query);
+  return onlyTraveller(await findTravellers(conn, id.query), pathPrefix);
+}
+
+function onlyTraveller(found: TravellerCard[], pathPrefix: string): TravellerCard | null {
   if (found.length > 1) {
     throw new ValidationError(
       [{ path: `${pathPrefix}document.issuingCountry`, message: 'the same passport number exists for several countries: give issuingCountry' }],
@@ -340,18 +343,24 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   }
   const now = deps.now();
   const id = identify(input.traveller, 'traveller.', now);
-  const card = await findTraveller(tx, id, 'traveller.');
-
   // Serial numbers are compared as registered: trimmed, spaces collapsed, upper case.
   input = { ...input, items: input.items.map((l) => (l.serialNumber ? { ...l, serialNumber: normalizeSerialNumber(l.serialNumber) } : l)) };
-  const serialIds = await resolveSerials(
-    tx,
-    input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : [])),
-    card?.researcher.id ?? null,
-    card?.institution.id ?? null,
-  );
-  const wantedIds = input.items.map((l) => l.itemId ?? serialIds.get(l.serialNumber ?? '')).filter((v): v is string => !!v);
-  const locked = await lockItems(tx, wantedIds);
+  const serials = input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : []));
+  let card: TravellerCard | null;
+  let serialIds = new Map<string, string>();
+  let locked: Map<string, DeskItem>;
+  if (serials.length === 0) {
+    // Items declared by id: the traveller and the locked items in one round trip.
+    const read = await findTravellersAndLockItems(tx, id.query, input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])));
+    card = onlyTraveller(read.cards, 'traveller.');
+    locked = read.items;
+  } else {
+    // A serial is resolved against the traveller's custody first, so the traveller is read first.
+    card = await findTraveller(tx, id, 'traveller.');
+    serialIds = await resolveSerials(tx, serials, card?.researcher.id ?? null, card?.institution.id ?? null);
+    const wantedIds = input.items.map((l) => l.itemId ?? serialIds.get(l.serialNumber ?? '')).filter((v): v is string => !!v);
+    locked = await lockItems(tx, wantedIds);
+  }
 
   const lines = input.items.map((l, index) => {
     const itemId = l.itemId ?? serialIds.get(l.serialNumber ?? '');
