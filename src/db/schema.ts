@@ -191,7 +191,7 @@ export const itemCustodians = pgTable(
       .references(() => researchers.id),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.itemId, t.researcherId] }), index('item_custodians_researcher_idx').on(t.researcherId)],
+  (t) => [primaryKey({ columns: [t.itemId, t.researcherId] }), index('item_custodians_researcher_item_idx').on(t.researcherId, t.itemId)],
 );
 
 export const checkpoints = pgTable('checkpoints', {
