@@ -257,7 +257,7 @@ export const apiClients = pgTable(
 
 /**
  * Append-only, hash-chained log. A trigger (custom migration) refuses UPDATE,
- * DELETE and TRUNCATE; appends are serialised by an advisory lock.
+ * DELETE and TRUNCATE; appends are serialised by the lock of the audit_head row.
  */
 export const auditEvents = pgTable(
   'audit_events',

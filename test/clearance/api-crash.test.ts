@@ -11,7 +11,7 @@ import { createUser } from '../../src/modules/users/queries.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 import { freshKey } from '../helpers/clearance-desk.js';
-import { type ChildServer, startServer } from '../helpers/clearance-server.js';
+import { type ChildServer, startServer } from '../helpers/child-server.js';
 
 type Tap = Test;
 

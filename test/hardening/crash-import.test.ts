@@ -18,7 +18,7 @@ import { insertTraveller } from '../helpers/clearance-fixtures.js';
 import { insertInstitution } from '../helpers/fixtures.js';
 import { importCsv } from '../helpers/hardening-fixtures.js';
 import { type Answer, call, sleep } from '../helpers/hardening-http.js';
-import { type HardeningServer, startHardeningServer } from '../helpers/hardening-server.js';
+import { type ChildServer, startServer } from '../helpers/child-server.js';
 
 const ctx = await buildTestApp(t);
 
@@ -31,7 +31,7 @@ if (ctx.testDb.source === 'pglite') {
   await createUser(ctx.db, { username: supName, password: TEST_PASSWORD, role: 'supervisor' });
   await createUser(ctx.db, { username: offName, password: TEST_PASSWORD, role: 'officer', checkpoint: 'LMC' });
   const inst = await insertInstitution(ctx.db);
-  const servers: HardeningServer[] = [];
+  const servers: ChildServer[] = [];
   t.teardown(async () => {
     for (const s of servers) await s.kill();
   });
@@ -39,7 +39,7 @@ if (ctx.testDb.source === 'pglite') {
   // At info the server logs "incoming request" for each request it has received: how the
   // SIGTERM test knows that its requests are in the server's hands before it signals.
   const start = async () => {
-    const s = await startHardeningServer(url, { LOG_LEVEL: 'info' });
+    const s = await startServer(url, { LOG_LEVEL: 'info' });
     servers.push(s);
     return s;
   };
@@ -86,7 +86,7 @@ if (ctx.testDb.source === 'pglite') {
     t.match(verified, { ok: true, firstBadSeq: null }, `the audit chain verifies (${verified.count} events)`);
   }
 
-  let restarted: HardeningServer | undefined;
+  let restarted: ChildServer | undefined;
 
   t.test('SIGKILL in the middle of a 20,000-row CSV import: all or nothing; a restart finds nothing half-written', async (t) => {
     const server = await start();

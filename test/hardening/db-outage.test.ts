@@ -14,7 +14,7 @@ import { insertInstitution } from '../helpers/fixtures.js';
 import { importCsv } from '../helpers/hardening-fixtures.js';
 import { type Answer, call, problemDefect, sleep } from '../helpers/hardening-http.js';
 import { TcpProxy } from '../helpers/hardening-proxy.js';
-import { type HardeningServer, startHardeningServer } from '../helpers/hardening-server.js';
+import { type ChildServer, startServer } from '../helpers/child-server.js';
 
 const ctx = await buildTestApp(t);
 
@@ -34,8 +34,8 @@ if (ctx.testDb.source === 'pglite') {
   const institution = await insertInstitution(ctx.db);
 
   // The pool's connect timeout as an operator would set it for a 2 s answer budget.
-  const start = () => startHardeningServer(proxy.url(ctx.testDb.url!), { DB_CONNECT_TIMEOUT_MS: '1000', DB_POOL_MAX: '10' });
-  let server: HardeningServer = await start();
+  const start = () => startServer(proxy.url(ctx.testDb.url!), { DB_CONNECT_TIMEOUT_MS: '1000', DB_POOL_MAX: '10' });
+  let server: ChildServer = await start();
   let base = server.base;
   t.teardown(async () => {
     await server.kill();

@@ -1,14 +1,27 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_JWT_SECRET } from './app.js';
-import { freePort } from './clearance-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface HardeningServer {
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ChildServer {
   child: ChildProcess;
   base: string;
   port: number;
@@ -23,14 +36,14 @@ export interface HardeningServer {
 
 /**
  * Starts `node --import tsx src/server.ts` (the real entry point) against the given
- * database and waits until /health/ready answers 200. Unlike the clearance helper it
- * keeps stdout (the log) as well as stderr, so a test can say why the process died.
+ * database and waits until /health/ready answers 200. It keeps stdout (the log) as
+ * well as stderr, so a test can say why the process died.
  */
-export async function startHardeningServer(
+export async function startServer(
   databaseUrl: string,
   env: Record<string, string> = {},
   opts: { port?: number; readyTimeoutMs?: number } = {},
-): Promise<HardeningServer> {
+): Promise<ChildServer> {
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
@@ -42,7 +55,7 @@ export async function startHardeningServer(
       JWT_SECRET: TEST_JWT_SECRET,
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'hetao-hardening-')),
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'hetao-child-')),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '0',
       AUTH_RATE_LIMIT_PER_MINUTE: '0',
