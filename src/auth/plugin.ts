@@ -84,9 +84,6 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
       allowedIss: jwt.issuer,
       allowedAud: jwt.audience,
       requiredClaims: ['iss', 'aud', 'exp', 'sub'],
-      // A desk presents the same token for every lookup: remember the verified claims
-      // (fast-jwt keys them by the token's hash and still checks exp/nbf on every hit).
-      cache: 1000,
     },
   });
 
@@ -102,13 +99,30 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
     return { token: app.jwt.sign(claims as unknown as Principal), expiresIn: jwt.ttlSeconds };
   });
 
+  const verifiedTokens = new Map<string, { claims: Principal; expiresAtMs: number }>();
+
   async function authenticate(request: FastifyRequest, roles: readonly Role[]): Promise<void> {
     const header = request.headers.authorization;
     if (!header || !/^Bearer\s+\S+$/i.test(header)) {
       throw new UnauthorizedError('A Bearer token is required in the Authorization header');
     }
-    // Throws FST_JWT_* errors (bad signature, expired, wrong alg / iss / aud): mapped to 401.
-    const claims = await request.jwtVerify<Principal>();
+    // A desk presents the same token for every lookup: the claims of a token verified
+    // once are kept (keyed by the whole token) until it expires. Otherwise this throws
+    // FST_JWT_* errors (bad signature, expired, wrong alg / iss / aud): mapped to 401.
+    const token = header.slice(7).trim();
+    const known = verifiedTokens.get(token);
+    let claims: Principal;
+    if (known && known.expiresAtMs > Date.now()) {
+      claims = known.claims;
+      request.user = claims;
+    } else {
+      claims = await request.jwtVerify<Principal>();
+      const exp = (claims as unknown as { exp?: unknown }).exp;
+      if (typeof exp === 'number') {
+        if (verifiedTokens.size >= 10_000) verifiedTokens.clear();
+        verifiedTokens.set(token, { claims, expiresAtMs: exp * 1000 });
+      }
+    }
     if (
       typeof claims.sub !== 'string' ||
       (claims.kind !== 'user' && claims.kind !== 'client') ||
