@@ -83,18 +83,15 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         db,
         request,
         reply,
-        async (tx) => {
-          const { crossingId: id, view } = await recordCrossing(
+        async (tx, key) => {
+          const { view, location, keyStored } = await recordCrossing(
             tx,
             { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
             request.user,
             request.body,
+            key,
           );
-          return {
-            status: 201,
-            body: view,
-            headers: { location: `/v1/crossings/${id}` },
-          };
+          return { status: 201, body: view, headers: { location }, keyStored };
         },
         { required: true },
       ),

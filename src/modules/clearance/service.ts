@@ -11,6 +11,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
+import type { KeyRecord } from '../../http/idempotency.js';
 import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndLockItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
 export interface TravellerRef {
@@ -299,7 +300,10 @@ m as (
            quantity double precision, remaining_after double precision, return_by timestamptz, at timestamptz))`;
 }
 
-/** A crossing, its declared lines, what it moves and its audit event (linked at commit): one statement. */
+/**
+ * A crossing, its declared lines, what it moves, its audit event (linked at commit) and
+ * its Idempotency-Key record: one statement.
+ */
 const WRITE_CROSSING = {
   name: 'hetao_write_crossing',
   text: `with c as (
@@ -311,7 +315,10 @@ l as (
   select $1, x.line, x.item_id, x.serial_number, x.quantity, x.sha256
     from jsonb_to_recordset($14::jsonb) as x(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
 ${movesCtes(15)},
-o as (${outboxInsertSql(18)})
+o as (${outboxInsertSql(18)}),
+k as (
+  insert into idempotency_keys (principal, key, route, request_hash, status_code, response, headers)
+  select $26, $27, $28, $29, $30, $31::jsonb, $32::jsonb where $26::text is not null)
 select 1 as written`,
 };
 
@@ -337,7 +344,7 @@ async function moveItems(
  * Declares a crossing: in one transaction, lock the declared items, decide, write
  * the crossing, move what a CLEARED crossing moves, append the audit event.
  */
-export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput) {
+export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput, key?: KeyRecord) {
   if (officer.checkpoint !== input.checkpoint) {
     throw new ForbiddenError(`You are posted to ${officer.checkpoint ?? 'no checkpoint'}: crossings are recorded at your own checkpoint only`);
   }
@@ -434,7 +441,24 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
       itemIds: lines.map((l) => l.item?.id ?? null),
     },
     at: now,
-  };  await preparedRows(tx, WRITE_CROSSING, [
+  };
+  // The answer is shaped from what is about to be written, without reading it back.
+  const view = crossingView(
+    row,
+    lineRows.map((l, i) => ({ ...l, name: lines[i]!.item?.name ?? null, category: lines[i]!.item?.category ?? null })),
+    card
+      ? {
+          id: card.researcher.id,
+          fullName: card.researcher.fullName,
+          nameZh: card.researcher.nameZh,
+          institutionId: card.institution.id,
+          institutionName: card.institution.name,
+        }
+      : undefined,
+    undefined,
+  );
+  const location = `/v1/crossings/${crossingId}`;
+  await preparedRows(tx, WRITE_CROSSING, [
     row.id,
     row.checkpoint,
     row.direction,
@@ -455,24 +479,16 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     JSON.stringify(plan.movements),
     now.toISOString(),
     ...outboxValues(audit, now),
+    // The Idempotency-Key's record, in the same statement (null: no key).
+    key?.principal ?? null,
+    key?.key ?? null,
+    key?.route ?? null,
+    key?.requestHash ?? null,
+    201,
+    JSON.stringify(view),
+    JSON.stringify({ location }),
   ]);
-
-  // The answer is shaped from what was just written, without reading it back.
-  const view = crossingView(
-    row,
-    lineRows.map((l, i) => ({ ...l, name: lines[i]!.item?.name ?? null, category: lines[i]!.item?.category ?? null })),
-    card
-      ? {
-          id: card.researcher.id,
-          fullName: card.researcher.fullName,
-          nameZh: card.researcher.nameZh,
-          institutionId: card.institution.id,
-          institutionName: card.institution.name,
-        }
-      : undefined,
-    undefined,
-  );
-  return { crossingId, view };
+  return { crossingId, view, location, keyStored: key !== undefined };
 }
 
 /** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
