@@ -36,11 +36,9 @@ function toJsonValue(data: Record<string, unknown> | undefined): Record<string, 
   return data === undefined ? {} : (JSON.parse(JSON.stringify(data)) as Record<string, unknown>);
 }
 
-export function hashEvent(
-  prevHash: string,
-  event: { seq: number; at: Date; actor: string; role: string; action: string; subject: string | null; data: unknown },
-): string {
-  const canonical = canonicalize({
+/** The RFC 8785 canonical JSON of an event: what its hash covers. */
+function canonicalEvent(event: { seq: number; at: Date; actor: string; role: string; action: string; subject: string | null; data: unknown }): string {
+  return canonicalize({
     seq: event.seq,
     at: event.at.toISOString(),
     actor: event.actor,
@@ -49,6 +47,13 @@ export function hashEvent(
     subject: event.subject,
     data: event.data,
   });
+}
+
+export function hashEvent(
+  prevHash: string,
+  event: { seq: number; at: Date; actor: string; role: string; action: string; subject: string | null; data: unknown },
+): string {
+  const canonical = canonicalEvent(event);
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
@@ -102,15 +107,7 @@ export async function readHead(conn: Conn): Promise<ChainHead | undefined> {
  * just before `subject`, the last key.
  */
 export function canonicalAroundSeq(event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'>): { prefix: string; suffix: string } {
-  const canonical = canonicalize({
-    seq: 0,
-    at: event.at.toISOString(),
-    actor: event.actor,
-    role: event.role,
-    action: event.action,
-    subject: event.subject,
-    data: event.data,
-  });
+  const canonical = canonicalEvent({ ...event, seq: 0 });
   const cut = canonical.lastIndexOf(',"subject":');
   const head = canonical.slice(0, cut);
   if (cut < 0 || !head.endsWith(',"seq":0')) throw new Error('canonical audit event has an unexpected shape');

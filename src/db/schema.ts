@@ -255,6 +255,18 @@ export const apiClients = pgTable(
   ],
 );
 
+/** What an audit event records, in the chain and on its way into it (the outbox). */
+function auditEventColumns() {
+  return {
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    actor: text('actor').notNull(),
+    role: text('role').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject'),
+    data: jsonb('data').notNull(),
+  };
+}
+
 /**
  * Append-only, hash-chained log. A trigger (custom migration) refuses UPDATE,
  * DELETE and TRUNCATE; appends are serialised by the lock of the audit_head row.
@@ -263,12 +275,7 @@ export const auditEvents = pgTable(
   'audit_events',
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey(),
-    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
-    actor: text('actor').notNull(),
-    role: text('role').notNull(),
-    action: text('action').notNull(),
-    subject: text('subject'),
-    data: jsonb('data').notNull(),
+    ...auditEventColumns(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
@@ -305,12 +312,7 @@ export const auditHead = pgTable(
  */
 export const auditOutbox = pgTable('audit_outbox', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
-  actor: text('actor').notNull(),
-  role: text('role').notNull(),
-  action: text('action').notNull(),
-  subject: text('subject'),
-  data: jsonb('data').notNull(),
+  ...auditEventColumns(),
   canonicalPrefix: text('canonical_prefix').notNull(),
   canonicalSuffix: text('canonical_suffix').notNull(),
 });
