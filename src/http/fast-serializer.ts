@@ -9,8 +9,8 @@ import { z } from 'zod';
  * compiled function writes exactly the fields the schema lists (anything else is left
  * out, as zod's strip would). What it does not do is check the answer against the
  * schema first, as the zod serializer does, so it is used only where the answer is
- * assembled by typed code from one query (the officer lookup). A schema that JSON
- * Schema cannot express falls back to the zod serializer.
+ * assembled by typed code from what was read or written (the officer lookup and the
+ * crossing). A schema that JSON Schema cannot express falls back to the zod serializer.
  */
 export const fastSerializerCompiler: FastifySerializerCompiler<unknown> = (route) => {
   try {

@@ -77,6 +77,8 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         body: crossingBodySchema,
         response: { 201: crossingSchema, ...problems },
       },
+      // The other hot path: the crossing's answer is built by crossingView from what was written.
+      serializerCompiler: fastSerializerCompiler as never,
     },
     async (request, reply) =>
       idempotent(
