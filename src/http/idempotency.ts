@@ -43,14 +43,31 @@ export interface KeyRecord {
  * same key that committed in between is not seen here; this attempt then fails (at the
  * latest on the key's primary key) and answers what the first one stored.
  */
-const LOCK_AND_FIND = {
-  name: 'hetao_idempotency_find',
-  text: `select k.status_code as "statusCode", k.request_hash as "requestHash", k.response, k.headers
-  from (select pg_advisory_xact_lock(hashtextextended($1, 0))) l
-  left join lateral (select * from idempotency_keys where principal = $2 and key = $3) k on true`,
-};
+export function lockAndFindSql(first: number): string {
+  return `select k.status_code as "statusCode", k.request_hash as "requestHash", k.response, k.headers
+  from (select pg_advisory_xact_lock(hashtextextended($${first}, 0))) l
+  left join lateral (select * from idempotency_keys where principal = $${first + 1} and key = $${first + 2}) k on true`;
+}
 
-interface StoredAnswer {
+/** The parameters of lockAndFindSql, in order. */
+export function lockAndFindValues(key: KeyRecord): string[] {
+  return [`${key.principal} ${key.key}`, key.principal, key.key];
+}
+
+const LOCK_AND_FIND = { name: 'hetao_idempotency_find', text: lockAndFindSql(1) };
+
+/** Takes the key's lock and reads its stored answer, for work that checks the key itself (checkInWork). */
+export async function lockAndFindKey(tx: Tx, key: KeyRecord): Promise<StoredAnswer | undefined> {
+  const [row] = await preparedRows<StoredAnswer>(tx, LOCK_AND_FIND, lockAndFindValues(key));
+  return row?.statusCode != null ? row : undefined;
+}
+
+/** What work that checks the key itself returns when the key already has an answer. */
+export interface Replay {
+  replay: StoredAnswer;
+}
+
+export interface StoredAnswer {
   statusCode: number | null;
   requestHash: string | null;
   response: unknown;
@@ -91,9 +108,15 @@ export async function idempotent<T>(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
-  work: (tx: Tx, key?: KeyRecord) => Promise<Outcome<T>>,
+  work: (tx: Tx, key?: KeyRecord) => Promise<Outcome<T> | Replay>,
   options: {
     required?: boolean;
+    /**
+     * The work takes the key's lock and reads its stored answer itself, in its first
+     * statement (lockAndFindSql), and returns { replay } when there is one: one round
+     * trip less than checking before the work.
+     */
+    checkInWork?: boolean;
     /** What to keep for replays, when the first answer holds something that must be shown once. */
     store?: (body: T) => unknown;
   } = {},
@@ -102,6 +125,7 @@ export async function idempotent<T>(
   if (key === undefined) {
     const outcome = await db.transaction(async (tx) => {
       const result = await work(tx);
+      if ('replay' in result) throw new Error('a replay without an Idempotency-Key');
       if (result.finally) await result.finally(tx);
       return result;
     });
@@ -122,9 +146,13 @@ export async function idempotent<T>(
   let outcome;
   try {
     outcome = await db.transaction(async (tx) => {
-      const [existing] = await preparedRows<StoredAnswer>(tx, LOCK_AND_FIND, [`${principal} ${key}`, principal, key]);
-      if (existing?.statusCode != null) return replay(existing);
-      const result = await work(tx, { principal, key, route, requestHash });
+      const record = { principal, key, route, requestHash };
+      if (!options.checkInWork) {
+        const existing = await lockAndFindKey(tx, record);
+        if (existing) return replay(existing);
+      }
+      const result = await work(tx, record);
+      if ('replay' in result) return replay(result.replay);
       const body = JSON.parse(JSON.stringify(result.body)) as T;
       if (!result.keyStored) {
         const stored: unknown = options.store ? JSON.parse(JSON.stringify(options.store(body))) : body;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
+import { type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -130,29 +131,42 @@ export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<Trav
 }
 
 /**
- * A crossing's reads in one round trip: the traveller card, and the declared items
- * locked (in id order) and read as they are once locked.
+ * A crossing's reads in one round trip: with an Idempotency-Key, first the key's lock
+ * and its stored answer (the output columns are evaluated in order, so the lock is
+ * taken before anything else); then the traveller card, and the declared items locked
+ * (in id order) and read as they are once locked.
  */
 export async function findTravellersAndLockItems(
   conn: Conn,
   q: DocumentQuery,
   itemIds: string[],
-): Promise<{ cards: TravellerCard[]; items: Map<string, DeskItem> }> {
+  key?: KeyRecord,
+): Promise<{ stored: StoredAnswer | undefined; cards: TravellerCard[]; items: Map<string, DeskItem> }> {
   const [query, values] = travellerQuery(q);
+  const ids = values.length + 1;
   const statement = {
-    name: `${query.name}_lock_items`,
-    text: `with t as (${query.text}),
-li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${values.length + 1}::uuid[]) order by it.id for update)
-select (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
+    name: `${query.name}_lock_items${key ? '_keyed' : ''}`,
+    text: `with ${key ? `kc as materialized (${lockAndFindSql(ids + 1)}),
+` : ''}t as (${query.text}),
+li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${ids}::uuid[]) order by it.id for update)
+select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as stored,'}
+       (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
   };
-  const [row] = await preparedRows<{ travellers: TravellerRow[] | string; items: RawItem[] | string }>(conn, statement, [
+  type Row = { stored: StoredAnswer | string | null; travellers: TravellerRow[] | string; items: RawItem[] | string };
+  const [row] = await preparedRows<Row>(conn, statement, [
     ...values,
     [...new Set(itemIds)].sort(),
+    ...(key ? lockAndFindValues(key) : []),
   ]);
-  const travellers = typeof row!.travellers === 'string' ? (JSON.parse(row!.travellers) as TravellerRow[]) : row!.travellers;
-  const rawItems = typeof row!.items === 'string' ? (JSON.parse(row!.items) as RawItem[]) : row!.items;
-  return { cards: toCards(travellers), items: new Map(rawItems.map((raw) => [raw.id, toDeskItem(raw)])) };
+  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  const stored = row!.stored === null ? null : json<StoredAnswer>(row!.stored);
+  const rawItems = json<RawItem[]>(row!.items);
+  return {
+    stored: stored?.statusCode != null ? stored : undefined,
+    cards: toCards(json<TravellerRow[]>(row!.travellers)),
+    items: new Map(rawItems.map((raw) => [raw.id, toDeskItem(raw)])),
+  };
 }
 
 function toCards(rows: TravellerRow[]): TravellerCard[] {

@@ -86,16 +86,17 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         request,
         reply,
         async (tx, key) => {
-          const { view, location, keyStored } = await recordCrossing(
+          const result = await recordCrossing(
             tx,
             { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
             request.user,
             request.body,
             key,
           );
-          return { status: 201, body: view, headers: { location }, keyStored };
+          if (result.replay) return { replay: result.replay };
+          return { status: 201, body: result.view, headers: { location: result.location }, keyStored: result.keyStored };
         },
-        { required: true },
+        { required: true, checkInWork: true },
       ),
   );
 

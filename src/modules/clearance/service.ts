@@ -4,14 +4,14 @@ import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
-import { type Conn, type Db, preparedRows } from '../../db/client.js';
+import { type Conn, type Db, preparedRows, type Tx } from '../../db/client.js';
 import { crossingItems, crossings, inspections } from '../../db/schema.js';
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
-import type { KeyRecord } from '../../http/idempotency.js';
+import { type KeyRecord, lockAndFindKey } from '../../http/idempotency.js';
 import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndLockItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
 export interface TravellerRef {
@@ -357,11 +357,16 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   let serialIds = new Map<string, string>();
   let locked: Map<string, DeskItem>;
   if (serials.length === 0) {
-    // Items declared by id: the traveller and the locked items in one round trip.
-    const read = await findTravellersAndLockItems(tx, id.query, input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])));
+    // Items declared by id: the key's answer, the traveller and the locked items in one round trip.
+    const read = await findTravellersAndLockItems(tx, id.query, input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key);
+    if (read.stored) return { replay: read.stored };
     card = onlyTraveller(read.cards, 'traveller.');
     locked = read.items;
   } else {
+    if (key) {
+      const stored = await lockAndFindKey(tx as Tx, key);
+      if (stored) return { replay: stored };
+    }
     // A serial is resolved against the traveller's custody first, so the traveller is read first.
     card = await findTraveller(tx, id, 'traveller.');
     serialIds = await resolveSerials(tx, serials, card?.researcher.id ?? null, card?.institution.id ?? null);
