@@ -766,6 +766,8 @@ function render(r: Results): string {
     'two queries, no auth, no validation, no audit, no response schema.');
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
     'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0).');
+  out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_events, crossings, crossing_items, item_movements, ' +
+    'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server).');
   out.push(`- autocannon, ${r.settings.connections} connections, no pipelining. Why ${r.settings.connections}: enough to keep a pool of ${r.settings.pool} busy and the event loop fed ` +
     'on a 2-core box (the load generator shares the cores), few enough that p50 is not mostly queueing (at saturation p50 ≈ connections ÷ throughput); ' +
     'it is also in the range of the officers’ desks that one deployment serves. Latencies are exact (from autocannon\'s per-response timings), not whole milliseconds.');
@@ -979,6 +981,18 @@ async function main(): Promise<void> {
     ...sizes.map(async (n) => services.set(n, await start(`service-${n}`, 'src/server.ts', serviceEnv(seeds.get(n)!.url), '/health/ready'))),
   ]);
   log(`started ${procs.map((p) => `${p.name} ${p.base}`).join(', ')}`);
+  // Earlier runs leave dead rows behind: every crossing updates an item, audit_outbox rows
+  // are deleted at their commit, audit_head is one row updated by every append. Autovacuum
+  // cleans that up; where it is off (as on the machine these figures come from), each run
+  // starts from a vacuumed state instead of measuring the bloat of the runs before it.
+  const autovacuum = await withClient(SERVER_URL, async (c) => (await c.query<{ v: string }>(`select current_setting('autovacuum') as v`)).rows[0]!.v);
+  for (const n of sizes) {
+    const t0 = Date.now();
+    await withClient(seeds.get(n)!.url, (c) =>
+      c.query('vacuum (analyze) items, audit_head, audit_outbox, audit_events, crossings, crossing_items, item_movements, idempotency_keys'),
+    );
+    log(`dataset ${n}: vacuumed the workload's tables in ${((Date.now() - t0) / 1000).toFixed(1)} s (autovacuum is ${autovacuum})`);
+  }
   const officers = new Map<number, Officer[]>();
   for (const n of sizes) officers.set(n, await officerTokens(services.get(n)!.base, seeds.get(n)!.url));
   const mainService = services.get(mainSize)!;
