@@ -532,6 +532,22 @@ function runPaced(spec: {
 
 // ---- data for the workloads -------------------------------------------------------
 
+/** The machine's CPU time counters (/proc/stat, all CPUs): total and steal, in ticks; null off Linux. */
+function cpuTimes(): { total: number; steal: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    return { total: v.slice(0, 8).reduce((a, b) => a + b, 0), steal: v[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+function stealBetween(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return (b.steal - a.steal) / (b.total - a.total);
+}
+
 async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'hetao-bench' });
   await client.connect();
@@ -706,6 +722,8 @@ interface Results {
   minutes: number;
   machine: ReturnType<typeof machine>;
   loadAverage: { start: number[]; end: number[] };
+  /** Share of the machine's CPU time the hypervisor gave to others during the run (/proc/stat steal), when known. */
+  stealShare?: number | null;
   settings: Record<string, unknown>;
   datasets: (SeedSummary & { live: { auditEvents: number; crossings: number; bytes: number } })[];
   travellers: number;
@@ -742,14 +760,16 @@ function render(r: Results): string {
   out.push('');
   out.push(
     table(
-      ['cores', 'CPU', 'memory', 'OS', 'Node', 'Postgres', 'load average (1 min) at start → end'],
+      ['cores', 'CPU', 'memory', 'OS', 'Node', 'Postgres', 'load average (1 min) at start → end', 'CPU stolen by the hypervisor'],
       [[String(r.machine.cores), r.machine.cpu, `${r.machine.memoryGiB} GiB`, r.machine.os, r.machine.node, r.machine.postgres,
-        `${r.loadAverage.start[0]!.toFixed(2)} → ${r.loadAverage.end[0]!.toFixed(2)}`]],
+        `${r.loadAverage.start[0]!.toFixed(2)} → ${r.loadAverage.end[0]!.toFixed(2)}`,
+        r.stealShare == null ? '–' : `${(r.stealShare * 100).toFixed(1)} %`]],
     ),
   );
   out.push('');
   out.push(
-    `Everything runs on this one machine: Postgres, the servers and the load generator. Other work on it (other test suites) shows as noise, ` +
+    `Everything runs on this one machine: Postgres, the servers and the load generator. Other work on it (other test suites), and CPU time the ` +
+      `hypervisor gives to other machines (steal, above: a share of 10 % or more makes every absolute figure of the run low), shows as noise, ` +
       `which is why the targets alternate round by round within one run (${r.settings.rounds} rounds × ${r.settings.duration} s per target, ` +
       `after ${r.settings.warmup} s of warm-up each, not recorded) and the tables give the median of the rounds with the range of req/s.`,
   );
@@ -941,6 +961,7 @@ function writeReport(file: string, generated: string): void {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = os.loadavg();
+  const cpuStart = cpuTimes();
   const pgVersion = await withClient(SERVER_URL, async (c) => (await c.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v);
   log(`${quick ? 'quick' : 'full'} run: datasets ${sizes.join(', ')}, main ${mainSize}, ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections, pool ${POOL}`);
 
@@ -1118,6 +1139,7 @@ async function main(): Promise<void> {
     minutes: (finishedAt.getTime() - startedAt.getTime()) / 60_000,
     machine: machine(pgVersion),
     loadAverage: { start: loadStart, end: os.loadavg() },
+    stealShare: stealBetween(cpuStart, cpuTimes()),
     settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, pool: POOL, rate: RATE, scaleRate: SCALE_RATE, mainSize, sizes },
     datasets,
     travellers: travellers.length,
