@@ -62,6 +62,18 @@ export interface ChainHead {
   hash: string;
 }
 
+/** What is recorded of an entry (its time, or the batch's), before it has a place in the chain. */
+function eventOf(entry: AuditEntry, at: Date): Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'> {
+  return {
+    at: entry.at ?? at,
+    actor: entry.actor,
+    role: entry.role,
+    action: entry.action,
+    subject: entry.subject ?? null,
+    data: toJsonValue(entry.data),
+  };
+}
+
 /** Links entries to the chain after `head`: their sequence numbers and hashes. */
 export function linkEntries(head: ChainHead | undefined, entries: AuditEntry[], at: Date): StoredAuditEvent[] {
   let seq = head?.seq ?? 0;
@@ -69,15 +81,7 @@ export function linkEntries(head: ChainHead | undefined, entries: AuditEntry[], 
   const rows: StoredAuditEvent[] = [];
   for (const entry of entries) {
     seq += 1;
-    const event = {
-      seq,
-      at: entry.at ?? at,
-      actor: entry.actor,
-      role: entry.role,
-      action: entry.action,
-      subject: entry.subject ?? null,
-      data: toJsonValue(entry.data),
-    };
+    const event = { seq, ...eventOf(entry, at) };
     const hash = hashEvent(prevHash, event);
     rows.push({ ...event, prevHash, hash });
     prevHash = hash;
@@ -130,14 +134,7 @@ select h.seq, $3::timestamptz, $4, $5, $6, $7, $8::jsonb, h.prev_hash, h.hash fr
 returning seq, prev_hash as "prevHash", hash`;
 
 export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; values: unknown[]; event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'> } {
-  const event = {
-    at: entry.at ?? at,
-    actor: entry.actor,
-    role: entry.role,
-    action: entry.action,
-    subject: entry.subject ?? null,
-    data: toJsonValue(entry.data),
-  };
+  const event = eventOf(entry, at);
   const { prefix, suffix } = canonicalAroundSeq(event);
   return {
     text: APPEND_ONE,
