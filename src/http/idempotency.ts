@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalize } from '../audit/canonical.js';
 import { actorOf } from '../auth/principal.js';
-import { type Db, preparedRows, type Tx } from '../db/client.js';
+import { type Conn, type Db, preparedRows, type Tx } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { BadRequestError, ConflictError, PreconditionRequiredError } from '../errors.js';
 
@@ -17,11 +17,6 @@ export interface Outcome<T> {
   status: number;
   body: T;
   headers?: Record<string, string>;
-  /**
-   * Runs last in the transaction, after the idempotency record: where an audit
-   * append goes, so that the chain's lock is held for as short a time as possible.
-   */
-  finally?: (tx: Tx) => Promise<unknown>;
   /**
    * The work wrote the key's record itself (from the KeyRecord it was given, with this
    * status, body and headers), in the statement of its own change: one round trip less.
@@ -57,7 +52,7 @@ export function lockAndFindValues(key: KeyRecord): string[] {
 const LOCK_AND_FIND = { name: 'hetao_idempotency_find', text: lockAndFindSql(1) };
 
 /** Takes the key's lock and reads its stored answer, for work that checks the key itself (checkInWork). */
-export async function lockAndFindKey(tx: Tx, key: KeyRecord): Promise<StoredAnswer | undefined> {
+export async function lockAndFindKey(tx: Conn, key: KeyRecord): Promise<StoredAnswer | undefined> {
   const [row] = await preparedRows<StoredAnswer>(tx, LOCK_AND_FIND, lockAndFindValues(key));
   return row?.statusCode != null ? row : undefined;
 }
@@ -126,7 +121,6 @@ export async function idempotent<T>(
     const outcome = await db.transaction(async (tx) => {
       const result = await work(tx);
       if ('replay' in result) throw new Error('a replay without an Idempotency-Key');
-      if (result.finally) await result.finally(tx);
       return result;
     });
     return answer(reply, { ...outcome, replayed: false });
@@ -166,7 +160,6 @@ export async function idempotent<T>(
           headers: result.headers ?? {},
         });
       }
-      if (result.finally) await result.finally(tx);
       return { ...result, body, replayed: false };
     });
   } catch (err) {

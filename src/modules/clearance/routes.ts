@@ -59,7 +59,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
     async (request) => {
       perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
       return lookup(
-        { db, readDb: deps.database.readDb, now: deps.now, audit: auditWriter },
+        { db, now: deps.now, audit: auditWriter },
         request.user,
         request.body,
       );

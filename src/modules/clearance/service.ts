@@ -4,7 +4,7 @@ import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
-import { type Conn, type Db, preparedRows, type Tx } from '../../db/client.js';
+import { type Conn, type Db, preparedRows } from '../../db/client.js';
 import { crossingItems, crossings, inspections } from '../../db/schema.js';
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
@@ -144,7 +144,6 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
 
 export interface LookupDeps {
   db: Db;
-  readDb: Db;
   now: () => Date;
   /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
   audit: AuditWriter;
@@ -364,7 +363,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     locked = read.items;
   } else {
     if (key) {
-      const stored = await lockAndFindKey(tx as Tx, key);
+      const stored = await lockAndFindKey(tx, key);
       if (stored) return { replay: stored };
     }
     // A serial is resolved against the traveller's custody first, so the traveller is read first.
