@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asc, gt, sql } from 'drizzle-orm';
+import { asc, gt } from 'drizzle-orm';
 import { boundSql, type Conn, type Db, preparedRows, queryRows } from '../db/client.js';
 import { auditEvents, auditHead } from '../db/schema.js';
 import { canonicalize } from './canonical.js';
@@ -94,10 +94,17 @@ export function rowsAsJson(rows: StoredAuditEvent[]): string {
   return JSON.stringify(rows.map((r) => ({ ...r, at: r.at.toISOString() })));
 }
 
-/** The select list and record definition that turn `rowsAsJson` back into audit rows. */
-export const AUDIT_RECORDSET = `select x.seq, x.at, x.actor, x.role, x.action, x.subject, x.data, x."prevHash", x.hash
-          from jsonb_to_recordset($ROWS::jsonb)
+/**
+ * `select` of the audit rows that `rowsAsJson` sent as the parameter `rowsParam`
+ * (`alsoFrom`: more of the FROM list, before the record set).
+ */
+export function auditRowsFromJson(rowsParam: string, alsoFrom = ''): string {
+  return `select x.seq, x.at, x.actor, x.role, x.action, x.subject, x.data, x."prevHash", x.hash
+          from ${alsoFrom}jsonb_to_recordset(${rowsParam}::jsonb)
             as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`;
+}
+
+const INSERT_ROWS = `insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)\n${auditRowsFromJson('$1')}`;
 
 /** The head as it stands (no lock): where the next event links. */
 export async function readHead(conn: Conn): Promise<ChainHead | undefined> {
@@ -173,7 +180,11 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
   if (entries.length === 0) return [];
   if (entries.length === 1) {
     const one = appendOneQuery(entries[0]!, at);
-    const [row] = await queryRows<{ seq: number | string; prevHash: string; hash: string }>(tx, boundSql(one.text, one.values));
+    const [row] = await preparedRows<{ seq: number | string; prevHash: string; hash: string }>(
+      tx,
+      { name: 'hetao_audit_one', text: one.text },
+      one.values,
+    );
     return [{ ...one.event, seq: Number(row!.seq), prevHash: row!.prevHash, hash: row!.hash }];
   }
   // Several events: lock the head, link them here, insert, move the head.
@@ -185,10 +196,7 @@ async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<St
     // Large batches (bulk imports) travel as one jsonb parameter per chunk: far cheaper
     // than thousands of bound parameters, and clear of Postgres's 65,535-parameter cap.
     for (let i = 0; i < rows.length; i += 2000) {
-      const [before, after] = AUDIT_RECORDSET.split('$ROWS');
-      await tx.execute(sql`
-        insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
-        ${sql.raw(before ?? '')}${rowsAsJson(rows.slice(i, i + 2000))}${sql.raw(after ?? '')}`);
+      await queryRows(tx, boundSql(INSERT_ROWS, [rowsAsJson(rows.slice(i, i + 2000))]));
     }
   }
   const last = rows[rows.length - 1]!;

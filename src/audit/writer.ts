@@ -1,6 +1,5 @@
-import type pg from 'pg';
-import type { Db } from '../db/client.js';
-import { appendAudit, appendOneQuery, AUDIT_RECORDSET, type AuditEntry, type ChainHead, linkEntries, readHead, rowsAsJson } from './chain.js';
+import { type Db, preparedRows } from '../db/client.js';
+import { appendAudit, auditRowsFromJson, type AuditEntry, type ChainHead, linkEntries, readHead, rowsAsJson } from './chain.js';
 
 /**
  * A batch in one statement, linked in Node after the head this writer believes in:
@@ -9,14 +8,17 @@ import { appendAudit, appendOneQuery, AUDIT_RECORDSET, type AuditEntry, type Cha
  * moves on with them. Otherwise nothing is written and the statement answers the
  * actual head, to link again.
  */
-const BATCH_APPEND = `with h as (select seq, hash from audit_head for update),
+const BATCH_APPEND = {
+  name: 'hetao_audit_batch',
+  text: `with h as (select seq, hash from audit_head for update),
 ins as (
   insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
-  ${AUDIT_RECORDSET.replace('$ROWS', '$1').replace('from jsonb_to_recordset', 'from h, jsonb_to_recordset')}
+  ${auditRowsFromJson('$1', 'h, ')}
    where h.seq = $2 and h.hash = $3
   returning 1),
 up as (update audit_head set seq = $4, prev_hash = $5, hash = $6 where (select count(*) from ins) > 0)
-select h.seq, h.hash, (select count(*) from ins)::int as inserted from h`;
+select h.seq, h.hash, (select count(*) from ins)::int as inserted from h`,
+};
 
 /**
  * Group commit for audit events that are not part of another change (lookups of a
@@ -26,8 +28,8 @@ select h.seq, h.hash, (select count(*) from ins)::int as inserted from h`;
  * direct append costs. Nothing is acknowledged before it is committed, so nothing
  * acknowledged can be lost, on a clean shutdown or otherwise.
  *
- * On Postgres (given the pool) a batch is one statement and one round trip: a single
- * event is hashed by the database as it moves the head (appendOneQuery); several are
+ * A batch is one statement and one round trip: a single event is appended as every
+ * lone event is (hashed by the database as it moves the head); several are
  * linked here after the head remembered from the last batch (BATCH_APPEND), linked
  * again if another appender moved it, and after repeated misses written by the
  * locking transaction.
@@ -41,7 +43,6 @@ export class AuditWriter {
 
   constructor(
     private readonly db: Db,
-    private readonly pool?: pg.Pool,
     private readonly maxBatch = 500,
   ) {}
 
@@ -72,36 +73,33 @@ export class AuditWriter {
   }
 
   private async write(entries: AuditEntry[]): Promise<void> {
-    const pool = this.pool;
-    if (pool && entries.length === 1) {
-      const one = appendOneQuery(entries[0]!, new Date());
-      const { rows } = await pool.query<{ seq: string | number; hash: string }>({ name: 'hetao_audit_one', text: one.text, values: one.values });
-      this.stats.one += 1;
-      this.head = { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
-      return;
-    }
-    if (pool) {
+    if (entries.length > 1) {
       this.head ??= await readHead(this.db);
       for (let attempt = 0; attempt < 3 && this.head; attempt += 1) {
         const rows = linkEntries(this.head, entries, new Date());
         const last = rows[rows.length - 1]!;
-        const { rows: answer } = await pool.query<{ seq: string | number; hash: string; inserted: number }>({
-          name: 'hetao_audit_batch',
-          text: BATCH_APPEND,
-          values: [rowsAsJson(rows), this.head.seq, this.head.hash, last.seq, last.prevHash, last.hash],
-        });
-        if (answer[0] && answer[0].inserted === rows.length) {
+        const [answer] = await preparedRows<{ seq: string | number; hash: string; inserted: number }>(this.db, BATCH_APPEND, [
+          rowsAsJson(rows),
+          this.head.seq,
+          this.head.hash,
+          last.seq,
+          last.prevHash,
+          last.hash,
+        ]);
+        if (answer && answer.inserted === rows.length) {
           this.stats.batch += 1;
           this.head = { seq: last.seq, hash: last.hash };
           return;
         }
         // Another appender moved the head: link to where it is now.
         this.stats.relinked += 1;
-        this.head = answer[0] ? { seq: Number(answer[0].seq), hash: answer[0].hash } : undefined;
+        this.head = answer ? { seq: Number(answer.seq), hash: answer.hash } : undefined;
       }
     }
+    // A lone event (one statement), or a batch that missed the head again and again (the locking transaction).
     const rows = await appendAudit(this.db, entries);
-    this.stats.locked += 1;
+    if (entries.length === 1) this.stats.one += 1;
+    else this.stats.locked += 1;
     const last = rows[rows.length - 1];
     this.head = last ? { seq: last.seq, hash: last.hash } : undefined;
   }

@@ -35,7 +35,7 @@ function crossingScope(p: Principal) {
 
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
-  const auditWriter = new AuditWriter(db, deps.database.pool);
+  const auditWriter = new AuditWriter(db);
   app.addHook('onClose', async () => auditWriter.close());
   // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
   const perOfficer =
