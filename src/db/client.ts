@@ -60,6 +60,13 @@ function makePool(url: string, opts: DatabaseOptions, role: string): pg.Pool {
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 15_000,
     application_name: `${opts.applicationName ?? 'hetao-clearance'}${role}`,
+    // The statements run here are short: no JIT, which compiles any plan whose estimate is
+    // large — the crossings' batch statement, whose JSON record sets the planner guesses at
+    // 100 rows each, took 0.8 s of LLVM compilation for 1 ms of work. And a named (prepared)
+    // statement keeps its generic plan: otherwise Postgres may plan a statement again at
+    // every execution when a custom plan looks cheaper (the crossing's read: 2 ms of planning
+    // for 0.3 ms of work). Unnamed statements (everything else) are planned each time anyway.
+    options: '-c jit=off -c plan_cache_mode=force_generic_plan',
   });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => {});
