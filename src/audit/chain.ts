@@ -150,11 +150,26 @@ export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; val
   };
 }
 
+/** An audit_outbox row as a JSON record, for statements that insert outbox rows from jsonb. */
+export function outboxRecord(entry: AuditEntry, at: Date) {
+  const event = eventOf(entry, at);
+  const { prefix, suffix } = canonicalAroundSeq(event);
+  return {
+    audit_at: event.at.toISOString(),
+    actor: event.actor,
+    role: event.role,
+    action: event.action,
+    subject: event.subject,
+    data: event.data,
+    canonical_prefix: prefix,
+    canonical_suffix: suffix,
+  };
+}
+
 /** The columns of an audit_outbox row, in this order: at, actor, role, action, subject, data, prefix, suffix. */
 export function outboxValues(entry: AuditEntry, at: Date): unknown[] {
-  const one = appendOneQuery(entry, at);
-  const [prefix, suffix, atIso, actor, role, action, subject, data] = one.values;
-  return [atIso, actor, role, action, subject, data, prefix, suffix];
+  const r = outboxRecord(entry, at);
+  return [r.audit_at, r.actor, r.role, r.action, r.subject, JSON.stringify(r.data), r.canonical_prefix, r.canonical_suffix];
 }
 
 /** Inserts an outbox row; `$N` numbered from `first`. */

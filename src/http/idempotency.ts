@@ -93,6 +93,34 @@ function keyOf(request: FastifyRequest, required: boolean): string | undefined {
 }
 
 /**
+ * The record of a request's Idempotency-Key: who sent it, the key, the route and a keyed
+ * hash of the body (undefined: no key, and none required).
+ */
+export function keyRecordOf(request: FastifyRequest, required: boolean): KeyRecord | undefined {
+  const key = keyOf(request, required);
+  if (key === undefined) return undefined;
+  const route = `${request.method} ${request.url.split('?')[0]}`;
+  // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
+  const requestHash = createHmac('sha256', request.server.requestHashKey)
+    .update(canonicalize({ route, body: request.body ?? null }))
+    .digest('hex');
+  return { principal: actorOf(request.user), key, route, requestHash };
+}
+
+/** The stored answer again, or a 409 when the key was used with another request. */
+function replayOf<T>(stored: StoredAnswer, record: KeyRecord) {
+  if (stored.requestHash !== record.requestHash) {
+    throw new ConflictError('This Idempotency-Key was already used with a different request', 'IDEMPOTENCY_KEY_REUSED');
+  }
+  return { status: stored.statusCode!, body: stored.response as T, headers: stored.headers as Record<string, string>, replayed: true };
+}
+
+/** Answers what is stored under the key, for work that found it outside idempotent(). */
+export function answerStored<T>(reply: FastifyReply, stored: StoredAnswer, record: KeyRecord): T {
+  return answer(reply, replayOf<T>(stored, record));
+}
+
+/**
  * Runs a creating request in one transaction, honouring Idempotency-Key: the same
  * key and body answer the first response again; the same key with another body is
  * a 409. Requests with the same key are serialised by an advisory lock, so a retry
@@ -114,10 +142,12 @@ export async function idempotent<T>(
     checkInWork?: boolean;
     /** What to keep for replays, when the first answer holds something that must be shown once. */
     store?: (body: T) => unknown;
+    /** The key's record, when the caller has already made it (keyRecordOf). */
+    record?: KeyRecord;
   } = {},
 ): Promise<T> {
-  const key = keyOf(request, options.required ?? false);
-  if (key === undefined) {
+  const record = options.record ?? keyRecordOf(request, options.required ?? false);
+  if (record === undefined) {
     const outcome = await db.transaction(async (tx) => {
       const result = await work(tx);
       if ('replay' in result) throw new Error('a replay without an Idempotency-Key');
@@ -125,22 +155,11 @@ export async function idempotent<T>(
     });
     return answer(reply, { ...outcome, replayed: false });
   }
-  const principal = actorOf(request.user);
-  const route = `${request.method} ${request.url.split('?')[0]}`;
-  // Keyed, so that a stored hash cannot be used to test guesses of what the body held (passwords).
-  const requestHash = createHmac('sha256', request.server.requestHashKey)
-    .update(canonicalize({ route, body: request.body ?? null }))
-    .digest('hex');
-  const replay = (stored: StoredAnswer) => {
-    if (stored.requestHash !== requestHash) {
-      throw new ConflictError('This Idempotency-Key was already used with a different request', 'IDEMPOTENCY_KEY_REUSED');
-    }
-    return { status: stored.statusCode!, body: stored.response as T, headers: stored.headers as Record<string, string>, replayed: true };
-  };
+  const { principal, key, route, requestHash } = record;
+  const replay = (stored: StoredAnswer) => replayOf<T>(stored, record);
   let outcome;
   try {
     outcome = await db.transaction(async (tx) => {
-      const record = { principal, key, route, requestHash };
       if (!options.checkInWork) {
         const existing = await lockAndFindKey(tx, record);
         if (existing) return replay(existing);

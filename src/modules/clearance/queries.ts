@@ -7,6 +7,8 @@ import { type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } 
 export interface DeskItem extends ItemRecord {
   serialNumber: string | null;
   maxDaysAbroad: number | null;
+  /** The row's version (bumped by every change): what a crossing decided on, checked when it is written. */
+  version: number;
 }
 
 export interface TravellerCard {
@@ -73,7 +75,7 @@ const ITEM_JSON_TEXT = `json_build_object(
   'currentSide', it.current_side, 'returnBy', it.return_by, 'remainingQuantity', it.remaining_quantity,
   'unit', it.unit, 'sha256', it.sha256, 'classification', it.classification,
   'transferApprovalReference', it.transfer_approval_reference, 'serialNumber', it.serial_number,
-  'maxDaysAbroad', it.max_days_abroad,
+  'maxDaysAbroad', it.max_days_abroad, 'version', it.version,
   'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
 )`;
 
@@ -130,25 +132,37 @@ export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<Trav
   return toCards(await preparedRows<TravellerRow>(conn, query, values));
 }
 
+/** The key's stored answer, read without its lock; `$N` numbered from `first`. */
+function findKeySql(first: number): string {
+  return `select status_code as "statusCode", request_hash as "requestHash", response, headers
+  from idempotency_keys where principal = $${first} and key = $${first + 1}`;
+}
+
 /**
- * A crossing's reads in one round trip: with an Idempotency-Key, first the key's lock
- * and its stored answer (the output columns are evaluated in order, so the lock is
- * taken before anything else); then the traveller card, and the declared items locked
- * (in id order) and read as they are once locked.
+ * A crossing's reads in one round trip: with an Idempotency-Key, first the key's stored
+ * answer; then the traveller card and the declared items (in id order).
+ *
+ * `lock: true` (inside the crossing's transaction): the key's lock is taken before
+ * anything else (the output columns are evaluated in order) and the items are locked
+ * and read as they are once locked. `lock: false` (the optimistic path, no transaction):
+ * nothing is locked; what was read is checked when the crossing is written (the items'
+ * versions, the key still unused), and a crossing whose reads went stale is decided again.
  */
-export async function findTravellersAndLockItems(
+export async function findTravellersAndItems(
   conn: Conn,
   q: DocumentQuery,
   itemIds: string[],
-  key?: KeyRecord,
+  key: KeyRecord | undefined,
+  lock: boolean,
 ): Promise<{ stored: StoredAnswer | undefined; cards: TravellerCard[]; items: Map<string, DeskItem> }> {
   const [query, values] = travellerQuery(q);
   const ids = values.length + 1;
+  const keySql = lock ? lockAndFindSql(ids + 1) : findKeySql(ids + 1);
   const statement = {
-    name: `${query.name}_lock_items${key ? '_keyed' : ''}`,
-    text: `with ${key ? `kc as materialized (${lockAndFindSql(ids + 1)}),
+    name: `${query.name}_${lock ? 'lock_items' : 'items'}${key ? '_keyed' : ''}`,
+    text: `with ${key ? `kc as materialized (${keySql}),
 ` : ''}t as (${query.text}),
-li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${ids}::uuid[]) order by it.id for update)
+li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${ids}::uuid[]) order by it.id${lock ? ' for update' : ''})
 select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as stored,'}
        (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
@@ -157,7 +171,7 @@ select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as st
   const [row] = await preparedRows<Row>(conn, statement, [
     ...values,
     [...new Set(itemIds)].sort(),
-    ...(key ? lockAndFindValues(key) : []),
+    ...(key ? (lock ? lockAndFindValues(key) : [key.principal, key.key]) : []),
   ]);
   const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
   const stored = row!.stored === null ? null : json<StoredAnswer>(row!.stored);

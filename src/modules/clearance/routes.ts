@@ -8,7 +8,7 @@ import type { ModuleOptions } from '../../deps.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { idParams, standardProblems, timestamp, timestampQuery } from '../../http/common.js';
 import { fastSerializerCompiler } from '../../http/fast-serializer.js';
-import { idempotent } from '../../http/idempotency.js';
+import { answerStored, idempotent, keyRecordOf } from '../../http/idempotency.js';
 import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
@@ -22,7 +22,8 @@ import {
   travellerRefSchema,
 } from './schemas.js';
 import { presentCrossings } from './present.js';
-import { lookup, recordCrossing, recordInspection } from './service.js';
+import { lookup, recordCrossing, recordInspection, tryRecordCrossing } from './service.js';
+import { CrossingWriter } from './writer.js';
 
 const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
 
@@ -36,7 +37,11 @@ function crossingScope(p: Principal) {
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
   const { db } = deps.database;
   const auditWriter = new AuditWriter(db);
-  app.addHook('onClose', async () => auditWriter.close());
+  const crossingWriter = new CrossingWriter(db);
+  app.addHook('onClose', async () => {
+    await crossingWriter.close();
+    await auditWriter.close();
+  });
   // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
   const perOfficer =
     deps.config.rateLimits.lookupsPerOfficerPerMinute > 0
@@ -73,31 +78,37 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       schema: {
         tags: ['clearance'],
         summary: 'Declare a crossing at your checkpoint: CLEARED or FLAGGED with reasons',
-        description: 'Requires an Idempotency-Key header. The crossing is written in one transaction that locks the items it moves.',
+        description:
+          'Requires an Idempotency-Key header. The crossing is written in one transaction, only if the declared items are still as they were when it was decided; otherwise it is decided again with the items locked.',
         body: crossingBodySchema,
         response: { 201: crossingSchema, ...problems },
       },
       // The other hot path: the crossing's answer is built by crossingView from what was written.
       serializerCompiler: fastSerializerCompiler as never,
     },
-    async (request, reply) =>
-      idempotent(
+    async (request, reply) => {
+      const key = keyRecordOf(request, true)!;
+      const crossingDeps = { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate };
+      // Decided without locks and written with the crossings of the other desks (CrossingWriter) …
+      const fast = await tryRecordCrossing(db, crossingWriter, crossingDeps, request.user, request.body, key);
+      if (fast && 'replay' in fast) return answerStored(reply, fast.replay, key);
+      if (fast) {
+        reply.code(201).header('location', fast.location);
+        return fast.view;
+      }
+      // … or, when that could not be written as decided, decided again inside a transaction under locks.
+      return idempotent(
         db,
         request,
         reply,
-        async (tx, key) => {
-          const result = await recordCrossing(
-            tx,
-            { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate },
-            request.user,
-            request.body,
-            key,
-          );
+        async (tx, record) => {
+          const result = await recordCrossing(tx, crossingDeps, request.user, request.body, record);
           if (result.replay) return { replay: result.replay };
           return { status: 201, body: result.view, headers: { location: result.location }, keyStored: result.keyStored };
         },
-        { required: true, checkInWork: true },
-      ),
+        { required: true, checkInWork: true, record: key },
+      );
+    },
   );
 
   app.post(

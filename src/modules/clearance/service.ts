@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { appendAuditAtCommit, type AuditEntry, outboxInsertSql, outboxValues } from '../../audit/chain.js';
+import { appendAuditAtCommit, type AuditEntry, outboxRecord } from '../../audit/chain.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
@@ -10,9 +10,10 @@ import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../docum
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
+import type { CrossingWriter } from './writer.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
-import { type KeyRecord, lockAndFindKey } from '../../http/idempotency.js';
-import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndLockItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
+import { type KeyRecord, lockAndFindKey, type StoredAnswer } from '../../http/idempotency.js';
+import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
 
 export interface TravellerRef {
   document?: { kind: string; number: string; issuingCountry?: string | undefined } | undefined;
@@ -278,52 +279,87 @@ function planMoves(
   return { changes: [...changes.values()], movements };
 }
 
-/** The items' changes and the ledger rows of planMoves, as two CTEs; `$N` are numbered from `first`. */
-function movesCtes(first: number): string {
-  const [changes, movements, now] = [first, first + 1, first + 2];
+/**
+ * The items' changes and the ledger rows of planMoves, as two CTEs reading the JSON
+ * arrays `changes` and `movements` (`from`: more of the FROM list, before them).
+ */
+function movesCtes(src: { from: string; changes: string; movements: string; now: string }): string {
   return `u as (
   update items it
-     set current_side = case when x.set_side then x.current_side else it.current_side end,
-         return_by = case when x.set_side then x.return_by else it.return_by end,
-         remaining_quantity = case when x.set_qty then x.remaining else it.remaining_quantity end,
-         updated_at = $${now}::timestamptz,
-         version = it.version + x.bumps
-    from jsonb_to_recordset($${changes}::jsonb)
-      as x(id uuid, set_side boolean, current_side text, return_by timestamptz, set_qty boolean, remaining double precision, bumps int)
-   where it.id = x.id),
+     set current_side = case when ch.set_side then ch.current_side else it.current_side end,
+         return_by = case when ch.set_side then ch.return_by else it.return_by end,
+         remaining_quantity = case when ch.set_qty then ch.remaining else it.remaining_quantity end,
+         updated_at = ${src.now},
+         version = it.version + ch.bumps
+    from ${src.from}jsonb_to_recordset(${src.changes})
+      as ch(id uuid, set_side boolean, current_side text, return_by timestamptz, set_qty boolean, remaining double precision, bumps int)
+   where it.id = ch.id),
 m as (
   insert into item_movements (id, item_id, crossing_id, inspection_id, kind, from_side, to_side, quantity, remaining_after, return_by, at)
-  select x.id, x.item_id, x.crossing_id, x.inspection_id, x.kind, x.from_side, x.to_side, x.quantity, x.remaining_after, x.return_by, x.at
-    from jsonb_to_recordset($${movements}::jsonb)
-      as x(id uuid, item_id uuid, crossing_id uuid, inspection_id uuid, kind text, from_side text, to_side text,
-           quantity double precision, remaining_after double precision, return_by timestamptz, at timestamptz))`;
+  select mv.id, mv.item_id, mv.crossing_id, mv.inspection_id, mv.kind, mv.from_side, mv.to_side, mv.quantity, mv.remaining_after, mv.return_by, mv.at
+    from ${src.from}jsonb_to_recordset(${src.movements})
+      as mv(id uuid, item_id uuid, crossing_id uuid, inspection_id uuid, kind text, from_side text, to_side text,
+            quantity double precision, remaining_after double precision, return_by timestamptz, at timestamptz))`;
 }
 
 /**
- * A crossing, its declared lines, what it moves, its audit event (linked at commit) and
- * its Idempotency-Key record: one statement.
+ * Crossings, each with its declared lines, what it moves, its audit event (linked to
+ * the chain at commit) and its Idempotency-Key record, written in one statement: one
+ * crossing inside its own transaction, or many at once (CrossingWriter).
+ *
+ * A crossing is written only if what it was decided on still holds: every declared
+ * item still has the version that was read (the items are locked first, in id order,
+ * and read as committed) and its key has no answer yet. The others are left out, and
+ * the statement answers which were written.
  */
-const WRITE_CROSSING = {
-  name: 'hetao_write_crossing',
-  text: `with c as (
+const WRITE_CROSSINGS = {
+  name: 'hetao_write_crossings',
+  text: `with input as materialized (
+  select * from jsonb_to_recordset($1::jsonb) as x(
+    idx int, id uuid, checkpoint text, direction text, officer_id uuid, researcher_id uuid, institution_id uuid,
+    document_kind text, document_number text, via_mrz boolean, decision text, reasons jsonb, reason_codes text[],
+    decided_at timestamptz, lines jsonb, expect jsonb, changes jsonb, movements jsonb,
+    audit_at timestamptz, actor text, role text, action text, subject text, data jsonb, canonical_prefix text, canonical_suffix text,
+    key_principal text, key_value text, key_route text, request_hash text, response jsonb, headers jsonb)),
+e as (select input.idx, ex.id, ex.version from input cross join lateral jsonb_to_recordset(input.expect) as ex(id uuid, version int)),
+lk as materialized (select it.id, it.version from items it where it.id in (select id from e) order by it.id for update of it),
+stale as (
+  select e.idx from e left join lk on lk.id = e.id where lk.version is distinct from e.version
+  union
+  select input.idx from input join idempotency_keys k on k.principal = input.key_principal and k.key = input.key_value),
+ok as materialized (select * from input where idx not in (select idx from stale)),
+c as (
   insert into crossings (id, checkpoint, direction, officer_id, researcher_id, institution_id, document_kind, document_number,
                          via_mrz, decision, reasons, reason_codes, decided_at)
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::text[], $13::timestamptz)),
+  select id, checkpoint, direction, officer_id, researcher_id, institution_id, document_kind, document_number,
+         via_mrz, decision, reasons, reason_codes, decided_at
+    from ok),
 l as (
   insert into crossing_items (crossing_id, line, item_id, serial_number, quantity, sha256)
-  select $1, x.line, x.item_id, x.serial_number, x.quantity, x.sha256
-    from jsonb_to_recordset($14::jsonb) as x(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
-${movesCtes(15)},
-o as (${outboxInsertSql(18)}),
+  select ok.id, ln.line, ln.item_id, ln.serial_number, ln.quantity, ln.sha256
+    from ok cross join lateral jsonb_to_recordset(ok.lines) as ln(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
+${movesCtes({ from: 'ok cross join lateral ', changes: 'ok.changes', movements: 'ok.movements', now: 'ok.decided_at' })},
+o as (
+  insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
+  select audit_at, actor, role, action, subject, data, canonical_prefix, canonical_suffix from ok order by idx),
 k as (
   insert into idempotency_keys (principal, key, route, request_hash, status_code, response, headers)
-  select $26, $27, $28, $29, $30, $31::jsonb, $32::jsonb where $26::text is not null)
-select 1 as written`,
+  select key_principal, key_value, key_route, request_hash, 201, response, headers from ok where key_principal is not null)
+select idx from ok`,
 };
 
+/** Writes planned crossings (WRITE_CROSSINGS); answers the indexes, in `planned`, of those written. */
+export async function writeCrossings(conn: Conn, planned: PlannedCrossing[]): Promise<Set<number>> {
+  const rows = await preparedRows<{ idx: number }>(conn, WRITE_CROSSINGS, [JSON.stringify(planned.map((p, idx) => ({ idx, ...p.record })))]);
+  return new Set(rows.map((r) => r.idx));
+}
+
 /** What an inspection that RELEASED the items moves: one statement. */
-const WRITE_MOVES = { name: 'hetao_write_moves', text: `with ${movesCtes(1)}
-select 1 as written` };
+const WRITE_MOVES = {
+  name: 'hetao_write_moves',
+  text: `with ${movesCtes({ from: '', changes: '$1::jsonb', movements: '$2::jsonb', now: '$3::timestamptz' })}
+select 1 as written`,
+};
 
 /** Applies the movement of released items. */
 async function moveItems(
@@ -339,11 +375,27 @@ async function moveItems(
   await preparedRows(tx, WRITE_MOVES, [JSON.stringify(plan.changes), JSON.stringify(plan.movements), now.toISOString()]);
 }
 
-/**
- * Declares a crossing: in one transaction, lock the declared items, decide, write
- * the crossing, move what a CLEARED crossing moves, append the audit event.
- */
-export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput, key?: KeyRecord) {
+/** A crossing decided and ready to be written: its answer, and the record WRITE_CROSSINGS takes. */
+export interface PlannedCrossing {
+  crossingId: string;
+  view: ReturnType<typeof crossingView>;
+  location: string;
+  /** The declared items that were found: a batch never holds two crossings of the same item. */
+  itemIds: string[];
+  /** `principal key` of the Idempotency-Key, if any: nor two with the same key. */
+  keyId: string | null;
+  record: Record<string, unknown>;
+}
+
+/** A declaration checked and normalised: who the traveller is, which serial numbers are declared. */
+interface Declaration {
+  input: CrossingInput;
+  id: Identification;
+  serials: string[];
+  now: Date;
+}
+
+function declaration(deps: CrossingDeps, officer: Principal, input: CrossingInput): Declaration {
   if (officer.checkpoint !== input.checkpoint) {
     throw new ForbiddenError(`You are posted to ${officer.checkpoint ?? 'no checkpoint'}: crossings are recorded at your own checkpoint only`);
   }
@@ -352,30 +404,22 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   // Serial numbers are compared as registered: trimmed, spaces collapsed, upper case.
   input = { ...input, items: input.items.map((l) => (l.serialNumber ? { ...l, serialNumber: normalizeSerialNumber(l.serialNumber) } : l)) };
   const serials = input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : []));
-  let card: TravellerCard | null;
-  let serialIds = new Map<string, string>();
-  let locked: Map<string, DeskItem>;
-  if (serials.length === 0) {
-    // Items declared by id: the key's answer, the traveller and the locked items in one round trip.
-    const read = await findTravellersAndLockItems(tx, id.query, input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key);
-    if (read.stored) return { replay: read.stored };
-    card = onlyTraveller(read.cards, 'traveller.');
-    locked = read.items;
-  } else {
-    if (key) {
-      const stored = await lockAndFindKey(tx, key);
-      if (stored) return { replay: stored };
-    }
-    // A serial is resolved against the traveller's custody first, so the traveller is read first.
-    card = await findTraveller(tx, id, 'traveller.');
-    serialIds = await resolveSerials(tx, serials, card?.researcher.id ?? null, card?.institution.id ?? null);
-    const wantedIds = input.items.map((l) => l.itemId ?? serialIds.get(l.serialNumber ?? '')).filter((v): v is string => !!v);
-    locked = await lockItems(tx, wantedIds);
-  }
+  return { input, id, serials, now };
+}
 
+/** Decides a crossing on what was read, and shapes what is to be written and answered. */
+function planCrossing(
+  deps: CrossingDeps,
+  officer: Principal,
+  { input, id, now }: Declaration,
+  card: TravellerCard | null,
+  found: Map<string, DeskItem>,
+  serialIds: Map<string, string>,
+  key: KeyRecord | undefined,
+): PlannedCrossing {
   const lines = input.items.map((l, index) => {
     const itemId = l.itemId ?? serialIds.get(l.serialNumber ?? '');
-    const item = itemId ? (locked.get(itemId) ?? null) : null;
+    const item = itemId ? (found.get(itemId) ?? null) : null;
     return { index, ref: l, item };
   });
   const missingQty = lines.filter(
@@ -396,11 +440,13 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     mrz: id.mrz,
     direction: input.direction,
     declared,
-    heldItems: card ? card.custody.filter((i) => i.category === 'equipment').map((i) => locked.get(i.id) ?? i) : [],
+    heldItems: card ? card.custody.filter((i) => i.category === 'equipment').map((i) => found.get(i.id) ?? i) : [],
     now,
     config: { randomInspectionRate: deps.randomInspectionRate },
     random: deps.random,
   });
+  // What the decision was made on: checked again when the crossing is written.
+  const expect = [...found.values()].map((it) => ({ id: it.id, version: it.version }));
 
   const crossingId = uuidv7();
   const row: CrossingRow = {
@@ -462,37 +508,114 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
     undefined,
   );
   const location = `/v1/crossings/${crossingId}`;
-  await preparedRows(tx, WRITE_CROSSING, [
-    row.id,
-    row.checkpoint,
-    row.direction,
-    row.officerId,
-    row.researcherId,
-    row.institutionId,
-    row.documentKind,
-    row.documentNumber,
-    row.viaMrz,
-    row.decision,
-    JSON.stringify(row.reasons),
-    row.reasonCodes,
-    now.toISOString(),
-    JSON.stringify(
-      lineRows.map((l) => ({ line: l.line, item_id: l.itemId, serial_number: l.serialNumber, quantity: l.quantity, sha256: l.sha256 })),
-    ),
-    JSON.stringify(plan.changes),
-    JSON.stringify(plan.movements),
-    now.toISOString(),
-    ...outboxValues(audit, now),
-    // The Idempotency-Key's record, in the same statement (null: no key).
-    key?.principal ?? null,
-    key?.key ?? null,
-    key?.route ?? null,
-    key?.requestHash ?? null,
-    201,
-    JSON.stringify(view),
-    JSON.stringify({ location }),
-  ]);
-  return { crossingId, view, location, keyStored: key !== undefined };
+  const decidedAt = now.toISOString();
+  return {
+    crossingId,
+    view,
+    location,
+    itemIds: expect.map((e) => e.id),
+    keyId: key ? `${key.principal} ${key.key}` : null,
+    record: {
+      id: row.id,
+      checkpoint: row.checkpoint,
+      direction: row.direction,
+      officer_id: row.officerId,
+      researcher_id: row.researcherId,
+      institution_id: row.institutionId,
+      document_kind: row.documentKind,
+      document_number: row.documentNumber,
+      via_mrz: row.viaMrz,
+      decision: row.decision,
+      reasons: row.reasons,
+      reason_codes: row.reasonCodes,
+      decided_at: decidedAt,
+      lines: lineRows.map((l) => ({ line: l.line, item_id: l.itemId, serial_number: l.serialNumber, quantity: l.quantity, sha256: l.sha256 })),
+      expect,
+      changes: plan.changes,
+      movements: plan.movements,
+      ...outboxRecord(audit, now),
+      // The Idempotency-Key's record (null: no key).
+      key_principal: key?.principal ?? null,
+      key_value: key?.key ?? null,
+      key_route: key?.route ?? null,
+      request_hash: key?.requestHash ?? null,
+      response: view,
+      headers: { location },
+    },
+  };
+}
+
+/**
+ * Declares a crossing inside its transaction: lock the declared items, decide, write the
+ * crossing, move what a CLEARED crossing moves, append the audit event (at commit).
+ */
+export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput, key?: KeyRecord) {
+  const d = declaration(deps, officer, input);
+  let card: TravellerCard | null;
+  let serialIds = new Map<string, string>();
+  let locked: Map<string, DeskItem>;
+  if (d.serials.length === 0) {
+    // Items declared by id: the key's answer, the traveller and the locked items in one round trip.
+    const read = await findTravellersAndItems(tx, d.id.query, d.input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key, true);
+    if (read.stored) return { replay: read.stored };
+    card = onlyTraveller(read.cards, 'traveller.');
+    locked = read.items;
+  } else {
+    if (key) {
+      const stored = await lockAndFindKey(tx, key);
+      if (stored) return { replay: stored };
+    }
+    // A serial is resolved against the traveller's custody first, so the traveller is read first.
+    card = await findTraveller(tx, d.id, 'traveller.');
+    serialIds = await resolveSerials(tx, d.serials, card?.researcher.id ?? null, card?.institution.id ?? null);
+    const wantedIds = d.input.items.map((l) => l.itemId ?? serialIds.get(l.serialNumber ?? '')).filter((v): v is string => !!v);
+    locked = await lockItems(tx, wantedIds);
+  }
+  const planned = planCrossing(deps, officer, d, card, locked, serialIds, key);
+  // The items are locked and the key's lock is held: nothing can have gone stale.
+  const written = await writeCrossings(tx, [planned]);
+  if (!written.has(0)) throw new Error('a crossing decided under its locks was not written');
+  return { crossingId: planned.crossingId, view: planned.view, location: planned.location, keyStored: key !== undefined };
+}
+
+/**
+ * The optimistic crossing's first half, for items declared by id: read without a
+ * transaction or a lock (the key's stored answer, the traveller, the items) and decide.
+ * Undefined when serial numbers are declared (they are resolved under locks).
+ */
+export async function readAndPlanCrossing(
+  db: Db,
+  deps: CrossingDeps,
+  officer: Principal,
+  input: CrossingInput,
+  key: KeyRecord | undefined,
+): Promise<{ replay: StoredAnswer } | PlannedCrossing | undefined> {
+  const d = declaration(deps, officer, input);
+  if (d.serials.length > 0) return undefined;
+  const read = await findTravellersAndItems(db, d.id.query, d.input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key, false);
+  if (read.stored) return { replay: read.stored };
+  return planCrossing(deps, officer, d, onlyTraveller(read.cards, 'traveller.'), read.items, new Map(), key);
+}
+
+/**
+ * The optimistic crossing: read and decided without locks (readAndPlanCrossing), then
+ * handed to the CrossingWriter, which writes it — with the others arriving at the same
+ * time, in one statement — only if what it was decided on still holds. Answers undefined
+ * when it was not written (serial numbers declared, an item changed since it was read,
+ * the key answered meanwhile, a failed batch): the caller then declares it again inside
+ * a transaction, under locks (recordCrossing).
+ */
+export async function tryRecordCrossing(
+  db: Db,
+  writer: CrossingWriter,
+  deps: CrossingDeps,
+  officer: Principal,
+  input: CrossingInput,
+  key: KeyRecord | undefined,
+): Promise<{ replay: StoredAnswer } | { view: PlannedCrossing['view']; location: string } | undefined> {
+  const planned = await readAndPlanCrossing(db, deps, officer, input, key);
+  if (!planned || 'replay' in planned) return planned;
+  return (await writer.write(planned)) ? { view: planned.view, location: planned.location } : undefined;
 }
 
 /** Records the outcome of a FLAGGED crossing, once; RELEASED moves the items as if cleared. */
