@@ -490,7 +490,8 @@ function runPaced(spec: {
     };
     const timer = setInterval(() => {
       const elapsed = (performance.now() - t0) / 1000;
-      const due = Math.min(Math.floor(elapsed * spec.rate), spec.rate * spec.seconds);
+      // Request i is due at i / rate: those due by now are 0 … floor(elapsed × rate).
+      const due = Math.min(Math.floor(elapsed * spec.rate) + 1, spec.rate * spec.seconds);
       while (sent < due) {
         fire(t0 + (sent / spec.rate) * 1000);
         sent += 1;
