@@ -138,7 +138,10 @@ async function main(): Promise<void> {
                 and not exists (select 1 from item_custodians c2 join items i2 on i2.id = c2.item_id where c2.researcher_id = r.id and i2.return_by < now() + interval '2 days')
               limit 3000`,
           )
-        ).rows.map((r) => ({ ...r, busy: false }))
+        ).rows
+          // One traveller per item (an item may have two custodians): no two requests declare the same item.
+          .filter((r, i, all) => all.findIndex((o) => o.item_id === r.item_id) === i)
+          .map((r) => ({ ...r, busy: false }))
       : [];
   let next = 0;
 

@@ -1,4 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+/** Random bytes drawn from the CSPRNG 4 KiB at a time: one call per 256 ids, not one per id. */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return bytes;
+}
 
 /**
  * UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Ids sort by
@@ -7,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 let lastMs = 0;
 let seq = 0;
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = random16();
   // Monotonic within a millisecond: a 12-bit counter in rand_a.
   if (now === lastMs) {
     seq = (seq + 1) & 0xfff;
