@@ -94,8 +94,14 @@ t.test('two writers (two instances) appending at once never fork the chain', asy
       b.append({ actor: 'b', role: 'officer', action: 'two.writers', data: { wave } }, new Date()),
     ]);
   }
+  // And in turns, a batch each, so that each writer's remembered head is certainly stale when it writes (the
+  // racing above may or may not interleave, depending on which connection the pool hands out first).
+  for (let turn = 0; turn < 4; turn += 1) {
+    const w = turn % 2 === 0 ? a : b;
+    await Promise.all([0, 1].map((k) => w.append({ actor: 'turns', role: 'officer', action: 'two.writers', data: { turn, k } }, new Date())));
+  }
   const rows = await queryRows<{ n: number }>(ctx.db, sql`select count(*)::int as n from audit_events where action = 'two.writers'`);
-  t.equal(Number(rows[0]!.n), n + 20, 'every acknowledged event is there exactly once');
+  t.equal(Number(rows[0]!.n), n + 20 + 8, 'every acknowledged event is there exactly once');
   const chain = await verifyChain(ctx.db);
   t.ok(chain.ok, 'the chain verifies');
   t.ok(a.stats.relinked + b.stats.relinked + a.stats.locked + b.stats.locked > 0, `stale heads were detected and linked again (${a.stats.relinked + b.stats.relinked} times)`);
