@@ -167,19 +167,17 @@ export function outboxRecord(entry: AuditEntry, at: Date) {
 }
 
 /** The columns of an audit_outbox row, in this order: at, actor, role, action, subject, data, prefix, suffix. */
-export function outboxValues(entry: AuditEntry, at: Date): unknown[] {
+function outboxValues(entry: AuditEntry, at: Date): unknown[] {
   const r = outboxRecord(entry, at);
   return [r.audit_at, r.actor, r.role, r.action, r.subject, JSON.stringify(r.data), r.canonical_prefix, r.canonical_suffix];
 }
 
-/** Inserts an outbox row; `$N` numbered from `first`. */
-export function outboxInsertSql(first: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
-  values (${p(0)}::timestamptz, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}, ${p(7)})`;
-}
-
-const OUTBOX_INSERT = { name: 'hetao_audit_outbox', text: outboxInsertSql(1) };
+/** Inserts one outbox row from the values of outboxValues. */
+const OUTBOX_INSERT = {
+  name: 'hetao_audit_outbox',
+  text: `insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
+  values ($1::timestamptz, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+};
 
 /**
  * Appends an event to the chain as the caller's transaction commits (the deferred
