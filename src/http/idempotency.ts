@@ -69,11 +69,13 @@ export interface StoredAnswer {
   headers: unknown;
 }
 
-const FIND = {
-  name: 'hetao_idempotency_stored',
-  text: `select status_code as "statusCode", request_hash as "requestHash", response, headers
-  from idempotency_keys where principal = $1 and key = $2`,
-};
+/** Reads the key's stored answer without its lock; `$N` numbered from `first` (principal, key). */
+export function findKeySql(first: number): string {
+  return `select status_code as "statusCode", request_hash as "requestHash", response, headers
+  from idempotency_keys where principal = $${first} and key = $${first + 1}`;
+}
+
+const FIND = { name: 'hetao_idempotency_stored', text: findKeySql(1) };
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 

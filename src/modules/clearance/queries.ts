@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
-import { type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
+import { findKeySql, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -130,12 +130,6 @@ function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, stri
 export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
   const [query, values] = travellerQuery(q);
   return toCards(await preparedRows<TravellerRow>(conn, query, values));
-}
-
-/** The key's stored answer, read without its lock; `$N` numbered from `first`. */
-function findKeySql(first: number): string {
-  return `select status_code as "statusCode", request_hash as "requestHash", response, headers
-  from idempotency_keys where principal = $${first} and key = $${first + 1}`;
 }
 
 /**

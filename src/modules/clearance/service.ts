@@ -392,6 +392,8 @@ interface Declaration {
   input: CrossingInput;
   id: Identification;
   serials: string[];
+  /** The item ids declared as such (not by serial number). */
+  itemIds: string[];
   now: Date;
 }
 
@@ -404,7 +406,7 @@ function declaration(deps: CrossingDeps, officer: Principal, input: CrossingInpu
   // Serial numbers are compared as registered: trimmed, spaces collapsed, upper case.
   input = { ...input, items: input.items.map((l) => (l.serialNumber ? { ...l, serialNumber: normalizeSerialNumber(l.serialNumber) } : l)) };
   const serials = input.items.flatMap((l) => (l.serialNumber ? [l.serialNumber] : []));
-  return { input, id, serials, now };
+  return { input, id, serials, itemIds: input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), now };
 }
 
 /** Decides a crossing on what was read, and shapes what is to be written and answered. */
@@ -556,7 +558,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
   let locked: Map<string, DeskItem>;
   if (d.serials.length === 0) {
     // Items declared by id: the key's answer, the traveller and the locked items in one round trip.
-    const read = await findTravellersAndItems(tx, d.id.query, d.input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key, true);
+    const read = await findTravellersAndItems(tx, d.id.query, d.itemIds, key, true);
     if (read.stored) return { replay: read.stored };
     card = onlyTraveller(read.cards, 'traveller.');
     locked = read.items;
@@ -592,7 +594,7 @@ export async function readAndPlanCrossing(
 ): Promise<{ replay: StoredAnswer } | PlannedCrossing | undefined> {
   const d = declaration(deps, officer, input);
   if (d.serials.length > 0) return undefined;
-  const read = await findTravellersAndItems(db, d.id.query, d.input.items.flatMap((l) => (l.itemId ? [l.itemId] : [])), key, false);
+  const read = await findTravellersAndItems(db, d.id.query, d.itemIds, key, false);
   if (read.stored) return { replay: read.stored };
   return planCrossing(deps, officer, d, onlyTraveller(read.cards, 'traveller.'), read.items, new Map(), key);
 }
