@@ -78,6 +78,24 @@ async function withDatabase<T>(run: (database: Database, config: ReturnType<type
 
 export async function runCli(argv: string[], io: CliIo = stdio): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(HELP);
+    return 0;
+  }
+  try {
+    return await runCommand(command, rest, io);
+  } catch (err) {
+    // A mistyped option or a missing value: say what and how, no stack trace.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      io.err(`${command}: ${(err as Error).message}\n${HELP}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function runCommand(command: string | undefined, rest: string[], io: CliIo): Promise<number> {
   switch (command) {
     case 'bootstrap': {
       const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, password: { type: 'string' } } });

@@ -1,0 +1,42 @@
+// The operator CLI answers usage mistakes with its usage text and exit code 2, and
+// `--help` after any command with the usage and 0: never a stack trace. None of these
+// reach a database (a parse error is raised before one is opened).
+import t from 'tap';
+import { runCli } from '../../src/cli/index.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+t.test('--help after a command prints the usage and succeeds', async (t) => {
+  for (const argv of [['seed-synthetic', '--help'], ['import', '-h'], ['bootstrap', '--help'], ['help'], ['--help']]) {
+    const c = capture();
+    t.equal(await runCli(argv, c.io), 0, argv.join(' '));
+    t.match(c.out.join('\n'), /^Usage: npm run cli -- <command>/, `${argv.join(' ')}: usage on stdout`);
+    t.same(c.err, [], `${argv.join(' ')}: nothing on stderr`);
+  }
+});
+
+t.test('an unknown option or a missing value names the problem, prints the usage, exits 2', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['seed-synthetic', '--bogus'], /^seed-synthetic: Unknown option '--bogus'/],
+    [['token', '--username'], /^token: Option '--username <value>' argument missing/],
+    [['bootstrap', '--user', 'x'], /^bootstrap: Unknown option '--user'/],
+  ];
+  for (const [argv, first] of cases) {
+    const c = capture();
+    t.equal(await runCli(argv, c.io), 2, argv.join(' '));
+    const text = c.err.join('\n');
+    t.match(text, first, `${argv.join(' ')}: the problem first`);
+    t.match(text, /Usage: npm run cli -- <command>/, `${argv.join(' ')}: then the usage`);
+    t.notMatch(text, /\n\s+at /, `${argv.join(' ')}: no stack trace`);
+  }
+});
+
+t.test('an unknown command is refused with the usage', async (t) => {
+  const c = capture();
+  t.equal(await runCli(['frobnicate'], c.io), 2);
+  t.match(c.err.join('\n'), /^unknown command: frobnicate/);
+});
