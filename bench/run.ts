@@ -36,6 +36,7 @@ import {
   type SeedSummary,
 } from '../src/cli/seed-synthetic.js';
 import { envSchema } from '../src/config.js';
+import { RawHttpConnection, rawRequest } from './raw-http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const T0 = performance.now();
@@ -93,6 +94,8 @@ const CONNECTIONS = int(opt.connections, 32);
 const POOL = int(opt.pool, 10);
 const RATE = int(opt.rate, 1000);
 const SCALE_RATE = int(opt['scale-rate'], 100);
+/** Pace of the Postgres floor probes (one connection, one statement at a time). */
+const PROBE_RATE = 200;
 const OUT = opt.out ?? (quick ? join(BENCH_RESULTS_DIR, 'performance-quick.md') : join(ROOT, 'docs', 'performance.md'));
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 for (const [name, v] of Object.entries({ sizes: Math.min(...sizes), ROUNDS, DURATION, CONNECTIONS, POOL, RATE, SCALE_RATE })) {
@@ -439,13 +442,16 @@ function runCannon(spec: CannonSpec): Promise<Measurement> {
 /**
  * A paced, open-loop generator: request i is due at start + i/rate, whatever happened
  * to the others; its latency counts from when it was due (no coordinated omission).
+ * Requests go over raw keep-alive connections (RawHttpConnection), not node:http's
+ * client: on two shared cores a heavier generator takes CPU from the servers it measures.
  */
 function runPaced(spec: {
   target: string;
   label: string;
   base: string;
   path: string;
-  body: () => string;
+  /** POST with this body; GET without. */
+  body?: () => string;
   headers: Record<string, string>;
   rate: number;
   seconds: number;
@@ -453,47 +459,64 @@ function runPaced(spec: {
   round: number;
 }): Promise<Measurement> {
   const url = new URL(spec.base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const host = url.hostname;
+  const port = Number(url.port);
   const lat = new Latencies();
   const codes: Record<string, number> = {};
   let errors = 0;
   let sent = 0;
   let done = 0;
+  // Up to 64 keep-alive connections, opened as needed; a request due while all are busy waits
+  // for one (its latency still counts from when it was due).
+  const idle: RawHttpConnection[] = [];
+  const open: RawHttpConnection[] = [];
+  const queued: { request: string; due: number }[] = [];
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const fire = (due: number) => {
-      const body = spec.body();
-      const req = http.request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path: spec.path,
-          method: 'POST',
-          headers: { ...spec.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    const dispatch = (conn: RawHttpConnection, request: string, due: number) => {
+      conn.send(request).then(
+        (status) => {
+          lat.push(performance.now() - due);
+          const c = String(status);
+          codes[c] = (codes[c] ?? 0) + 1;
+          done += 1;
+          const next = queued.shift();
+          if (next) dispatch(conn, next.request, next.due);
+          else idle.push(conn);
         },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            lat.push(performance.now() - due);
-            const c = String(res.statusCode);
-            codes[c] = (codes[c] ?? 0) + 1;
-            done += 1;
-          });
+        () => {
+          errors += 1;
+          done += 1;
+          open.splice(open.indexOf(conn), 1);
+          const next = queued.shift();
+          if (next) fire(next.request, next.due);
         },
       );
-      req.on('error', () => {
-        errors += 1;
-        done += 1;
-      });
-      req.end(body);
+    };
+    const fire = (request: string, due: number) => {
+      let conn = idle.pop();
+      // A server may close a keep-alive connection that sat idle: forget it, take another.
+      while (conn?.closed) {
+        open.splice(open.indexOf(conn), 1);
+        conn = idle.pop();
+      }
+      if (!conn && open.length < 64) {
+        conn = new RawHttpConnection(host, port);
+        open.push(conn);
+      }
+      if (conn) dispatch(conn, request, due);
+      else queued.push({ request, due });
+    };
+    const requestFor = () => {
+      const body = spec.body?.();
+      return rawRequest(body === undefined ? 'GET' : 'POST', spec.path, url.host, spec.headers, body);
     };
     const timer = setInterval(() => {
       const elapsed = (performance.now() - t0) / 1000;
       // Request i is due at i / rate: those due by now are 0 … floor(elapsed × rate).
       const due = Math.min(Math.floor(elapsed * spec.rate) + 1, spec.rate * spec.seconds);
       while (sent < due) {
-        fire(t0 + (sent / spec.rate) * 1000);
+        fire(requestFor(), t0 + (sent / spec.rate) * 1000);
         sent += 1;
       }
       if (elapsed >= spec.seconds) {
@@ -503,7 +526,7 @@ function runPaced(spec: {
         const finish = setInterval(() => {
           if (done >= sent || performance.now() > waitUntil) {
             clearInterval(finish);
-            agent.destroy();
+            for (const conn of open) conn.destroy();
             const sorted = lat.sorted();
             const non2xx = Object.entries(codes).reduce((s, [c, n]) => (c.startsWith('2') ? s : s + n), 0);
             resolve({
@@ -528,6 +551,54 @@ function runPaced(spec: {
         }, 20);
       }
     }, 1);
+  });
+}
+
+/**
+ * One Postgres statement at a paced rate on one connection, alone on the machine: what
+ * a round trip (`select 1`) and a durable commit (a one-row insert, synchronous_commit
+ * as the server has it) cost here, the floor under every lookup. Each latency counts
+ * from when the statement was due, like runPaced.
+ */
+async function runProbe(spec: { target: string; label: string; url: string; text: string; rate: number; seconds: number; round: number; dataset: number }): Promise<Measurement> {
+  return withClient(spec.url, async (client) => {
+    await client.query(spec.text); // the connection's first statement pays for its catalogue reads
+    const lat = new Latencies();
+    let errors = 0;
+    const total = spec.rate * spec.seconds;
+    const t0 = performance.now();
+    const running: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i / spec.rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      running.push(
+        client.query(spec.text).then(
+          () => lat.push(performance.now() - due),
+          () => void (errors += 1),
+        ),
+      );
+    }
+    await Promise.all(running);
+    const sorted = lat.sorted();
+    return {
+      target: spec.target,
+      label: spec.label,
+      round: spec.round,
+      generator: 'paced',
+      dataset: spec.dataset,
+      seconds: spec.seconds,
+      requests: lat.length + errors,
+      rps: lat.length / ((performance.now() - t0) / 1000),
+      p50: percentile(sorted, 0.5),
+      p975: percentile(sorted, 0.975),
+      p99: percentile(sorted, 0.99),
+      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+      errors,
+      timeouts: 0,
+      non2xx: 0,
+      statusCodes: {},
+    };
   });
 }
 
@@ -730,6 +801,8 @@ interface Results {
   travellers: number;
   main: Measurement[];
   steady: Measurement[];
+  /** The hello-world at the steady pace, a Postgres round trip and a durable commit (absent from runs before 2026-12-01). */
+  floors?: Measurement[];
   scale: Measurement[];
 }
 
@@ -847,10 +920,36 @@ function render(r: Results): string {
     `Target: lookup p99 ≤ 10 ms at ${r.settings.rate} req/s. Two generators, because autocannon's \`overallRate\` is a budget per connection per one-second tick: ` +
       `each connection sends its share back to back as fast as answers come, then waits for the next second. That is a burst of ${r.settings.connections} concurrent requests ` +
       'at the start of every second, not a steady stream, and its p99 is close to the saturated p99 whenever the burst lasts longer than a few ms. The paced generator ' +
-      '(bench/run.ts `runPaced`) sends request i at t0 + i/rate on keep-alive sockets whatever the others do, and counts each latency from when the request was due, ' +
+      '(bench/run.ts `runPaced`) sends request i at t0 + i/rate on raw keep-alive connections (bench/raw-http.ts, about as light per request as autocannon, since it shares the cores with what it measures) whatever the others do, and counts each latency from when the request was due, ' +
       'so a stall is not hidden (no coordinated omission). The paced row is the one to read for "steady".',
   );
   out.push('');
+  if (r.floors?.length) {
+    out.push(`### The floors: what the machine itself costs`);
+    out.push('');
+    const floorRows: string[][] = [];
+    for (const [, ms] of by(r.floors, (m) => m.target)) {
+      const x = summarize(ms);
+      const web = ms[0]!.target === 'c';
+      floorRows.push([
+        web ? `${x.label}, paced open loop (HTTP alone)` : `${x.label}, one connection, alone`,
+        fmtRps(x.rps),
+        fmtMs(x.p50),
+        fmtMs(x.p975),
+        `**${fmtMs(x.p99)}**`,
+        fmtMs(Math.max(...ms.map((m) => m.max))),
+        fmtN(x.errors + x.non2xx),
+      ]);
+    }
+    out.push(table(['floor', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms (any round)', 'errors + non-2xx'], floorRows));
+    out.push('');
+    out.push(
+      'Measured in the same rounds as the table above. A lookup is one HTTP exchange, one Postgres round trip (the read) and a share of one durable commit ' +
+        '(its audit event, group-committed with the events of the lookups beside it; the answer waits for it): its latency cannot go below theirs. ' +
+        'The Postgres probes run one statement at a time on one connection with nothing else running, so they are the best case of this disk and this scheduler.',
+    );
+    out.push('');
+  }
   out.push('## Scale series: the lookup at 10 k, 100 k and 1 M researchers');
   out.push('');
   const scaleRows: string[][] = [];
@@ -1084,6 +1183,15 @@ async function main(): Promise<void> {
     return JSON.stringify({ document: { kind: d.kind, number: d.number } });
   };
   const steadyRounds = quick ? 1 : ROUNDS;
+  // The floors, measured alongside: the hello-world at the same pace (HTTP on this machine),
+  // and one Postgres round trip and one durable commit, alone (the lookup makes one of each).
+  const floors: Measurement[] = [];
+  await withClient(mainSeed.url, (c) => c.query('create table if not exists bench_commit_probe (id bigint generated always as identity primary key, at timestamptz not null default now())'));
+  const floorRuns = (round: number): (() => Promise<Measurement>)[] => [
+    () => runPaced({ target: 'c', label: labels.c, base: hello.base, path: '/', headers: {}, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
+    () => runProbe({ target: 'pg-round-trip', label: 'Postgres round trip (select 1)', url: mainSeed.url, text: 'select 1', rate: PROBE_RATE, seconds: DURATION, round, dataset: mainSize }),
+    () => runProbe({ target: 'pg-commit', label: 'Postgres durable commit (one-row insert)', url: mainSeed.url, text: 'insert into bench_commit_probe default values', rate: PROBE_RATE, seconds: DURATION, round, dataset: mainSize }),
+  ];
   for (let round = 1; round <= steadyRounds; round++) {
     const runs: (() => Promise<Measurement>)[] = [
       () => runCannon({ target: 'a', label: labels.a, base: mainService.base, setupClient: lookupSetup(mainSample, mainOfficers.map((o) => o.token)), dataset: mainSize, round, seconds: DURATION, overallRate: RATE }),
@@ -1091,14 +1199,16 @@ async function main(): Promise<void> {
       () => runCannon({ target: 'd', label: labels.d, base: pgRef.base, setupClient: lookupSetup(mainSample, mainOfficers.map((o) => o.token)), dataset: mainSize, round, seconds: DURATION, overallRate: RATE }),
       () => runPaced({ target: 'd', label: labels.d, base: pgRef.base, path: '/v1/clearance/lookup', body: lookupBody(mainSample), headers: { authorization: `Bearer ${mainOfficers[0]!.token}` }, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
     ];
+    runs.push(...floorRuns(round));
     const rotated = [...runs.slice((round - 1) % runs.length), ...runs.slice(0, (round - 1) % runs.length)];
     for (const run of rotated) {
       check();
       const m = await run();
-      steady.push(m);
-      log(`steady ${RATE}/s round ${round} ${m.label} ${m.generator}: ${fmtRps(m.rps)} req/s p50 ${fmtMs(m.p50)} p99 ${fmtMs(m.p99)} ms non-2xx ${m.non2xx} errors ${m.errors}`);
+      (m.target === 'a' || m.target === 'd' ? steady : floors).push(m);
+      log(`steady ${m.target === 'pg-round-trip' || m.target === 'pg-commit' ? PROBE_RATE : RATE}/s round ${round} ${m.label} ${m.generator}: ${fmtRps(m.rps)} req/s p50 ${fmtMs(m.p50)} p99 ${fmtMs(m.p99)} ms non-2xx ${m.non2xx} errors ${m.errors}`);
     }
   }
+  await withClient(mainSeed.url, (c) => c.query('drop table if exists bench_commit_probe'));
 
   // 5. scale series: the lookup on every dataset, saturated and paced, sizes alternating
   const scale: Measurement[] = [];
@@ -1146,6 +1256,7 @@ async function main(): Promise<void> {
     travellers: travellers.length,
     main: mainResults,
     steady,
+    floors,
     scale,
   };
   mkdirSync(BENCH_RESULTS_DIR, { recursive: true });
