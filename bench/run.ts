@@ -567,19 +567,24 @@ async function runProbe(spec: { target: string; label: string; url: string; text
     let errors = 0;
     const total = spec.rate * spec.seconds;
     const t0 = performance.now();
-    const running: Promise<void>[] = [];
+    // One statement at a time (a connection runs them in turn anyway). One that is due while
+    // the previous still runs starts when that ends and counts from when it was due (the wait
+    // is the database's); otherwise it counts from when it was sent (a timer firing a little
+    // late is this loop's, not the database's).
+    let previousEnd = t0;
     for (let i = 0; i < total; i++) {
       const due = t0 + (i / spec.rate) * 1000;
       const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      running.push(
-        client.query(spec.text).then(
-          () => lat.push(performance.now() - due),
-          () => void (errors += 1),
-        ),
-      );
+      if (wait > 0) await sleep(wait);
+      const from = previousEnd > due ? due : performance.now();
+      try {
+        await client.query(spec.text);
+        lat.push(performance.now() - from);
+      } catch {
+        errors += 1;
+      }
+      previousEnd = performance.now();
     }
-    await Promise.all(running);
     const sorted = lat.sorted();
     return {
       target: spec.target,
