@@ -93,40 +93,78 @@ const TRAVELLER_SELECT = `
      where `;
 
 /**
- * The four shapes of the lookup, each a fixed text so that a pg connection prepares
- * it once (a named statement) and then only binds and executes it.
+ * The four shapes of the lookup: the document condition, written once over its
+ * parameters (`p[i]`), for the single statement ($1, $2, …) and for the batched one
+ * (the columns of the unnested arrays). Each text is fixed, so that a pg connection
+ * prepares it once (a named statement) and then only binds and executes it.
  */
-const TRAVELLER_QUERIES = {
-  document: { name: 'hetao_traveller_by_document', text: `${TRAVELLER_SELECT}d.kind = $1 and d.number = $2 limit 5` },
+const SHAPES = {
+  document: { name: 'hetao_traveller_by_document', arity: 2, where: (p: string[]) => `d.kind = ${p[0]} and d.number = ${p[1]}` },
   passport: {
     name: 'hetao_traveller_by_passport',
-    text: `${TRAVELLER_SELECT}d.kind = $1 and d.number = $2 and d.country_key = $3 limit 5`,
+    arity: 3,
+    where: (p: string[]) => `d.kind = ${p[0]} and d.number = ${p[1]} and d.country_key = ${p[2]}`,
   },
-  mrzPassport: {
-    name: 'hetao_traveller_by_td3',
-    text: `${TRAVELLER_SELECT}d.kind = 'passport' and d.number = $1 and d.country_key = $2 limit 5`,
-  },
-  mrzAny: {
-    name: 'hetao_traveller_by_td1',
-    text: `${TRAVELLER_SELECT}d.number = $1 and (d.kind <> 'passport' or d.country_key = $2) limit 5`,
-  },
+  mrzPassport: { name: 'hetao_traveller_by_td3', arity: 2, where: (p: string[]) => `d.kind = 'passport' and d.number = ${p[0]} and d.country_key = ${p[1]}` },
+  mrzAny: { name: 'hetao_traveller_by_td1', arity: 2, where: (p: string[]) => `d.number = ${p[0]} and (d.kind <> 'passport' or d.country_key = ${p[1]})` },
 } as const;
+
+export type TravellerShape = keyof typeof SHAPES;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+const TRAVELLER_QUERIES = Object.fromEntries(
+  Object.entries(SHAPES).map(([shape, s]) => [shape, { name: s.name, text: `${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `$${i}`))} limit 5` }]),
+) as Record<TravellerShape, { name: string; text: string }>;
+
+/**
+ * Several lookups of one shape in one statement: parameter i is the array of every
+ * lookup's i-th value, and each row says which lookup (`ord`, from 1) it answers.
+ */
+const TRAVELLER_BATCH_QUERIES = Object.fromEntries(
+  Object.entries(SHAPES).map(([shape, s]) => {
+    const cols = range(s.arity).map((i) => `q.v${i}`);
+    const text = `select q.ord::int as ord, t.*
+  from unnest(${range(s.arity).map((i) => `$${i}::text[]`).join(', ')}) with ordinality as q(${range(s.arity).map((i) => `v${i}`).join(', ')}, ord)
+  cross join lateral (${TRAVELLER_SELECT}${s.where(cols)} limit 5) t`;
+    return [shape, { name: `${s.name}_batch`, text }];
+  }),
+) as Record<TravellerShape, { name: string; text: string }>;
+
+/** Which of the four statements a lookup takes, and its parameters. */
+export function travellerShape(q: DocumentQuery): [TravellerShape, string[]] {
+  return q.by === 'document'
+    ? q.kind === 'passport' && q.issuingCountry
+      ? ['passport', [q.kind, q.number, q.issuingCountry]]
+      : ['document', [q.kind, q.number]]
+    : q.passportOnly
+      ? ['mrzPassport', [q.number, q.issuingState]]
+      : ['mrzAny', [q.number, q.issuingState]];
+}
+
+function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, string[]] {
+  const [shape, values] = travellerShape(q);
+  return [TRAVELLER_QUERIES[shape], values];
+}
+
+/**
+ * The cards of several lookups of one shape, in one statement: answers[i] holds the
+ * cards of lookup i (`values[i]` are its parameters, as travellerShape gives them).
+ */
+export async function findTravellersBatch(conn: Conn, shape: TravellerShape, values: string[][]): Promise<TravellerCard[][]> {
+  const arity = SHAPES[shape].arity;
+  const columns = range(arity).map((_, c) => values.map((v) => v[c]!));
+  const rows = await preparedRows<TravellerRow & { ord: number }>(conn, TRAVELLER_BATCH_QUERIES[shape], columns);
+  const byLookup: TravellerRow[][] = values.map(() => []);
+  for (const row of rows) byLookup[row.ord - 1]?.push(row);
+  return byLookup.map(toCards);
+}
 
 /**
  * The traveller card in one round trip: document → researcher → institution, with
  * every item in the researcher's custody aggregated as JSON.
  * Returns every match (a passport number may repeat across issuing countries).
  */
-function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, string[]] {
-  return q.by === 'document'
-    ? q.kind === 'passport' && q.issuingCountry
-      ? [TRAVELLER_QUERIES.passport, [q.kind, q.number, q.issuingCountry]]
-      : [TRAVELLER_QUERIES.document, [q.kind, q.number]]
-    : q.passportOnly
-      ? [TRAVELLER_QUERIES.mrzPassport, [q.number, q.issuingState]]
-      : [TRAVELLER_QUERIES.mrzAny, [q.number, q.issuingState]];
-}
-
 export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<TravellerCard[]> {
   const [query, values] = travellerQuery(q);
   return toCards(await preparedRows<TravellerRow>(conn, query, values));

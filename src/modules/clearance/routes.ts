@@ -24,6 +24,7 @@ import {
 import { presentCrossings } from './present.js';
 import { lookup, recordCrossing, recordInspection, tryRecordCrossing } from './service.js';
 import { CrossingWriter } from './writer.js';
+import { TravellerReader } from './reader.js';
 
 const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
 
@@ -38,6 +39,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
   const { db } = deps.database;
   const auditWriter = new AuditWriter(db);
   const crossingWriter = new CrossingWriter(db);
+  const travellerReader = new TravellerReader(db);
   app.addHook('onClose', async () => {
     await crossingWriter.close();
     await auditWriter.close();
@@ -64,7 +66,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
     async (request) => {
       perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
       return lookup(
-        { db, now: deps.now, audit: auditWriter },
+        { reader: travellerReader, now: deps.now, audit: auditWriter },
         request.user,
         request.body,
       );

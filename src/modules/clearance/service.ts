@@ -11,6 +11,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import type { CrossingWriter } from './writer.js';
+import type { TravellerReader } from './reader.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
 import { type KeyRecord, lockAndFindKey, type StoredAnswer } from '../../http/idempotency.js';
 import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
@@ -144,7 +145,8 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
 }
 
 export interface LookupDeps {
-  db: Db;
+  /** Reads the traveller, together with the lookups beside it when reads pile up. */
+  reader: TravellerReader;
   now: () => Date;
   /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
   audit: AuditWriter;
@@ -154,7 +156,7 @@ export interface LookupDeps {
 export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
   const now = deps.now();
   const id = identify(ref, '', now);
-  const card = await findTraveller(deps.db, id, '');
+  const card = onlyTraveller(await deps.reader.find(id.query), '');
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
