@@ -9,7 +9,7 @@ interface Waiting {
 
 /**
  * The lookups' reads, sent together when they pile up. A lookup is read at once, in
- * its own statement, while fewer than `maxInFlight` reads are running — at the pace of
+ * its own statement, while fewer than `maxInFlight` reads are running (two: one per core of the machine measured) — at the pace of
  * officers at their desks that is every lookup, and nothing waits. Beyond that, lookups
  * wait for a read to come back and then go together: every waiting lookup of one shape
  * in one statement (findTravellersBatch). Under load this spends one round trip, one
@@ -25,7 +25,7 @@ export class TravellerReader {
 
   constructor(
     private readonly db: Db,
-    private readonly maxInFlight = 4,
+    private readonly maxInFlight = 2,
     private readonly maxBatch = 100,
   ) {}
 
