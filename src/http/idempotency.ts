@@ -71,8 +71,13 @@ export interface StoredAnswer {
 
 /** Reads the key's stored answer without its lock; `$N` numbered from `first` (principal, key). */
 export function findKeySql(first: number): string {
+  return findKeySqlOver(`$${first}`, `$${first + 1}`);
+}
+
+/** The same read over any two SQL expressions (the principal, the key): a batch's columns. */
+export function findKeySqlOver(principal: string, key: string): string {
   return `select status_code as "statusCode", request_hash as "requestHash", response, headers
-  from idempotency_keys where principal = $${first} and key = $${first + 1}`;
+  from idempotency_keys where principal = ${principal} and key = ${key}`;
 }
 
 const FIND = { name: 'hetao_idempotency_stored', text: findKeySql(1) };

@@ -1,11 +1,14 @@
-// The lookups' reads, batched when they pile up (TravellerReader): every lookup gets
-// exactly the cards its own statement would have given it — whatever its shape, whatever
-// else was in its batch — and a change shows on the next read. Runs on Postgres and PGlite.
+// Reads batched when they pile up: the lookups' (TravellerReader) and the optimistic
+// crossings' (CrossingReader). Every read gets exactly what its own statement would have
+// given it — whatever its shape, whatever else was in its batch — and a change shows on
+// the next read. Runs on Postgres and PGlite.
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { queryRows } from '../../src/db/client.js';
-import { type DocumentQuery, findTravellers, type TravellerCard } from '../../src/modules/clearance/queries.js';
-import { TravellerReader } from '../../src/modules/clearance/reader.js';
+import type { KeyRecord } from '../../src/http/idempotency.js';
+import { type CrossingReads, type DocumentQuery, findTravellers, findTravellersAndItems, type TravellerCard } from '../../src/modules/clearance/queries.js';
+import { CrossingReader, type CrossingRead, TravellerReader } from '../../src/modules/clearance/reader.js';
+import { freshKey, postCrossing } from '../helpers/clearance-desk.js';
 import { buildTestApp } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 
@@ -51,7 +54,7 @@ t.test('lookups that pile up go together, and each gets what its own statement g
   for (const [i, answer] of answers.entries()) {
     t.same(sorted(answer), sorted(alone[i % queries.length]!), `lookup ${i} (${JSON.stringify(asked[i])}): the same cards as alone`);
   }
-  t.equal(reader.stats.lookups, asked.length, 'every lookup read');
+  t.equal(reader.stats.reads, asked.length, 'every lookup read');
   t.ok(reader.stats.statements < asked.length, `fewer statements (${reader.stats.statements}) than lookups (${asked.length})`);
   t.ok(reader.stats.batched >= asked.length - 1 - 4, `all but the first went in batches (${reader.stats.batched})`);
 });
@@ -60,7 +63,7 @@ t.test('no waiting while reads are few: each lookup is read at once, in its own 
   const reader = new TravellerReader(ctx.db, 4);
   const answers = await Promise.all(queries.slice(0, 4).map((q) => reader.find(q)));
   t.same(ids(answers[0]!), [alice.researcher.id]);
-  t.same(reader.stats, { statements: 4, lookups: 4, batched: 0 });
+  t.same(reader.stats, { statements: 4, reads: 4, batched: 0 });
 });
 
 t.test('a change is seen by the next batched read (a suspension takes effect on the very next lookup)', async (t) => {
@@ -90,5 +93,62 @@ t.test('through the API: concurrent lookups each answer their own traveller', as
   for (const [i, res] of answers.entries()) {
     t.equal(res.statusCode, 200, `lookup ${i}`);
     t.equal(res.json<{ researcher: { id: string } }>().researcher.id, asked[i]!.researcher.id, `lookup ${i}: its own traveller`);
+  }
+});
+
+t.test('crossing reads that pile up go together, each with its key, traveller and items as alone', async (t) => {
+  const officer = await ctx.caller('officer', { checkpoint: 'LMC' });
+  // A key already answered: a crossing of alice's through the API.
+  const answeredKey = freshKey();
+  const first = await postCrossing(ctx, officer.token, { checkpoint: 'LMC', direction: 'HK_TO_SZ', traveller: { document: { kind: 'passport', number: alice.passport } } }, answeredKey);
+  t.equal(first.statusCode, 201, 'fixture: a crossing answered under a key');
+  const [stored] = await queryRows<{ principal: string }>(ctx.db, sql`select principal from idempotency_keys where key = ${answeredKey}`);
+  const keyOf = (key: string): KeyRecord => ({ principal: stored!.principal, key, route: 'POST /v1/crossings', requestHash: 'h' });
+  const otherLaptop = await insertItem(ctx.db, carrier.institutionId, [carrier.researcher.id], { category: 'equipment', homeSide: 'HK' });
+  const unknownItem = '01900000-0000-7000-8000-000000000000';
+
+  const reads: CrossingRead[] = [
+    { query: byDocument(carrier.passport), itemIds: [laptop.id], key: undefined },
+    { query: byDocument(carrier.passport), itemIds: [otherLaptop.id, laptop.id, laptop.id], key: keyOf(freshKey()) },
+    { query: byDocument(alice.passport), itemIds: [], key: keyOf(answeredKey) },
+    { query: byDocument(twinCn.passport), itemIds: [unknownItem], key: undefined },
+    { query: { by: 'mrz', number: carrier.passport, issuingState: 'HKG', passportOnly: true }, itemIds: [laptop.id, unknownItem], key: keyOf(freshKey()) },
+    { query: { by: 'document', kind: 'passport', number: twinCn.passport, issuingCountry: 'HKG' }, itemIds: [otherLaptop.id], key: undefined },
+    { query: byDocument('PNOBODY1'), itemIds: [laptop.id], key: keyOf(answeredKey) },
+  ];
+  const plain = (r: CrossingReads) => ({ stored: r.stored, cards: sorted(r.cards), items: [...r.items.entries()] });
+  const alone = await Promise.all(reads.map((r) => findTravellersAndItems(ctx.db, r.query, r.itemIds, r.key, false)));
+  t.ok(alone[2]!.stored && alone[2]!.stored.statusCode === 201, 'fixture: the answered key is read with its answer');
+  t.equal(alone[6]!.stored?.statusCode, 201, 'fixture: … whoever the traveller');
+  t.same([...alone[1]!.items.keys()], [laptop.id, otherLaptop.id].sort(), 'fixture: items once each, in id order');
+  t.same([...alone[3]!.items.keys()], [], 'fixture: an unknown item is not read');
+
+  const reader = new CrossingReader(ctx.db, 1);
+  const asked = [...reads, ...reads, ...reads];
+  const answers = await Promise.all(asked.map((r) => reader.read(r)));
+  for (const [i, answer] of answers.entries()) {
+    t.same(plain(answer), plain(alone[i % reads.length]!), `read ${i}: as alone`);
+  }
+  t.ok(reader.stats.statements < asked.length, `fewer statements (${reader.stats.statements}) than reads (${asked.length})`);
+  t.ok(reader.stats.batched > 0, 'some went in batches');
+
+  // And through the API: concurrent crossings of several travellers each clear their own laptop.
+  const desks = await Promise.all(
+    Array.from({ length: 12 }, async () => {
+      const trav = await insertTraveller(ctx.db, { passportCountry: 'CHN' });
+      const item = await insertItem(ctx.db, trav.institutionId, [trav.researcher.id], { category: 'equipment', homeSide: 'HK' });
+      return { trav, item };
+    }),
+  );
+  const results = await Promise.all(
+    desks.map(({ trav, item }) =>
+      postCrossing(ctx, officer.token, { checkpoint: 'LMC', direction: 'HK_TO_SZ', traveller: { document: { kind: 'passport', number: trav.passport } }, items: [{ itemId: item.id }] }),
+    ),
+  );
+  for (const [i, res] of results.entries()) {
+    t.equal(res.statusCode, 201, `crossing ${i}`);
+    const body = res.json<{ decision: string; researcherId: string; items: { itemId: string }[] }>();
+    t.equal(body.decision, 'CLEARED', `crossing ${i}: CLEARED`);
+    t.same(body.items.map((x) => x.itemId), [desks[i]!.item.id], `crossing ${i}: its own laptop`);
   }
 });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
-import { findKeySql, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
+import { findKeySql, findKeySqlOver, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -186,7 +186,7 @@ export async function findTravellersAndItems(
   itemIds: string[],
   key: KeyRecord | undefined,
   lock: boolean,
-): Promise<{ stored: StoredAnswer | undefined; cards: TravellerCard[]; items: Map<string, DeskItem> }> {
+): Promise<CrossingReads> {
   const [query, values] = travellerQuery(q);
   const ids = values.length + 1;
   const keySql = lock ? lockAndFindSql(ids + 1) : findKeySql(ids + 1);
@@ -199,20 +199,72 @@ select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as st
        (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
   };
-  type Row = { stored: StoredAnswer | string | null; travellers: TravellerRow[] | string; items: RawItem[] | string };
-  const [row] = await preparedRows<Row>(conn, statement, [
+  const [row] = await preparedRows<CrossingReadsRow>(conn, statement, [
     ...values,
     [...new Set(itemIds)].sort(),
     ...(key ? (lock ? lockAndFindValues(key) : [key.principal, key.key]) : []),
   ]);
+  return crossingReadsOf(row!);
+}
+
+/** What a crossing is decided on: the key's stored answer, the traveller cards, the declared items by id. */
+export interface CrossingReads {
+  stored: StoredAnswer | undefined;
+  cards: TravellerCard[];
+  items: Map<string, DeskItem>;
+}
+
+type CrossingReadsRow = { stored: StoredAnswer | string | null; travellers: TravellerRow[] | string; items: RawItem[] | string };
+
+function crossingReadsOf(row: CrossingReadsRow): CrossingReads {
   const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  const stored = row!.stored === null ? null : json<StoredAnswer>(row!.stored);
-  const rawItems = json<RawItem[]>(row!.items);
+  const stored = row.stored === null ? null : json<StoredAnswer>(row.stored);
+  const rawItems = json<RawItem[]>(row.items);
   return {
     stored: stored?.statusCode != null ? stored : undefined,
-    cards: toCards(json<TravellerRow[]>(row!.travellers)),
+    cards: toCards(json<TravellerRow[]>(row.travellers)),
     items: new Map(rawItems.map((raw) => [raw.id, toDeskItem(raw)])),
   };
+}
+
+/**
+ * The optimistic (unlocked) reads of several crossings of one traveller shape, in one
+ * statement: what findTravellersAndItems(…, lock: false) reads for each, in the order given.
+ * The crossings travel as one jsonb parameter (their item ids are arrays of any length).
+ */
+const CROSSING_BATCH_QUERIES = Object.fromEntries(
+  Object.entries(SHAPES).map(([shape, s]) => {
+    const text = `select q.ord,
+       (select row_to_json(kc) from (${findKeySqlOver('q.p', 'q.k')}) kc) as stored,
+       (select coalesce(json_agg(t), '[]'::json) from (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `q.v${i}`))} limit 5) t) as travellers,
+       (select coalesce(json_agg(li.item), '[]'::json)
+          from (select ${ITEM_JSON_TEXT} as item from items it where it.id = any(q.ids) order by it.id) li) as items
+  from jsonb_to_recordset($1::jsonb) as q(ord int, v1 text, v2 text, v3 text, ids uuid[], p text, k text)`;
+    return [shape, { name: `${s.name}_items_batch`, text }];
+  }),
+) as Record<TravellerShape, { name: string; text: string }>;
+
+export async function findTravellersAndItemsBatch(
+  conn: Conn,
+  shape: TravellerShape,
+  reads: { query: DocumentQuery; itemIds: string[]; key: KeyRecord | undefined }[],
+): Promise<CrossingReads[]> {
+  const records = reads.map((r, i) => {
+    const [, values] = travellerShape(r.query);
+    return {
+      ord: i + 1,
+      v1: values[0] ?? null,
+      v2: values[1] ?? null,
+      v3: values[2] ?? null,
+      ids: [...new Set(r.itemIds)].sort(),
+      p: r.key?.principal ?? null,
+      k: r.key?.key ?? null,
+    };
+  });
+  const rows = await preparedRows<CrossingReadsRow & { ord: number }>(conn, CROSSING_BATCH_QUERIES[shape], [JSON.stringify(records)]);
+  const answers: CrossingReads[] = [];
+  for (const row of rows) answers[row.ord - 1] = crossingReadsOf(row);
+  return reads.map((_, i) => answers[i]!);
 }
 
 function toCards(rows: TravellerRow[]): TravellerCard[] {

@@ -24,7 +24,7 @@ import {
 import { presentCrossings } from './present.js';
 import { lookup, recordCrossing, recordInspection, tryRecordCrossing } from './service.js';
 import { CrossingWriter } from './writer.js';
-import { TravellerReader } from './reader.js';
+import { CrossingReader, TravellerReader } from './reader.js';
 
 const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
 
@@ -40,6 +40,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
   const auditWriter = new AuditWriter(db);
   const crossingWriter = new CrossingWriter(db);
   const travellerReader = new TravellerReader(db);
+  const crossingReader = new CrossingReader(db);
   app.addHook('onClose', async () => {
     await crossingWriter.close();
     await auditWriter.close();
@@ -92,7 +93,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       const key = keyRecordOf(request, true)!;
       const crossingDeps = { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate };
       // Decided without locks and written with the crossings of the other desks (CrossingWriter) …
-      const fast = await tryRecordCrossing(db, crossingWriter, crossingDeps, request.user, request.body, key);
+      const fast = await tryRecordCrossing(crossingReader, crossingWriter, crossingDeps, request.user, request.body, key);
       if (fast && 'replay' in fast) return answerStored(reply, fast.replay, key);
       if (fast) {
         reply.code(201).header('location', fast.location);

@@ -11,7 +11,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import type { CrossingWriter } from './writer.js';
-import type { TravellerReader } from './reader.js';
+import { CrossingReader, type TravellerReader } from './reader.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
 import { type KeyRecord, lockAndFindKey, type StoredAnswer } from '../../http/idempotency.js';
 import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
@@ -588,7 +588,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
  * Undefined when serial numbers are declared (they are resolved under locks).
  */
 export async function readAndPlanCrossing(
-  db: Db,
+  source: Db | CrossingReader,
   deps: CrossingDeps,
   officer: Principal,
   input: CrossingInput,
@@ -596,13 +596,17 @@ export async function readAndPlanCrossing(
 ): Promise<{ replay: StoredAnswer } | PlannedCrossing | undefined> {
   const d = declaration(deps, officer, input);
   if (d.serials.length > 0) return undefined;
-  const read = await findTravellersAndItems(db, d.id.query, d.itemIds, key, false);
+  const read =
+    source instanceof CrossingReader
+      ? await source.read({ query: d.id.query, itemIds: d.itemIds, key })
+      : await findTravellersAndItems(source, d.id.query, d.itemIds, key, false);
   if (read.stored) return { replay: read.stored };
   return planCrossing(deps, officer, d, onlyTraveller(read.cards, 'traveller.'), read.items, new Map(), key);
 }
 
 /**
- * The optimistic crossing: read and decided without locks (readAndPlanCrossing), then
+ * The optimistic crossing: read (through the CrossingReader, which sends the reads that
+ * pile up together) and decided without locks (readAndPlanCrossing), then
  * handed to the CrossingWriter, which writes it — with the others arriving at the same
  * time, in one statement — only if what it was decided on still holds. Answers undefined
  * when it was not written (serial numbers declared, an item changed since it was read,
@@ -610,14 +614,14 @@ export async function readAndPlanCrossing(
  * a transaction, under locks (recordCrossing).
  */
 export async function tryRecordCrossing(
-  db: Db,
+  source: Db | CrossingReader,
   writer: CrossingWriter,
   deps: CrossingDeps,
   officer: Principal,
   input: CrossingInput,
   key: KeyRecord | undefined,
 ): Promise<{ replay: StoredAnswer } | { view: PlannedCrossing['view']; location: string } | undefined> {
-  const planned = await readAndPlanCrossing(db, deps, officer, input, key);
+  const planned = await readAndPlanCrossing(source, deps, officer, input, key);
   if (!planned || 'replay' in planned) return planned;
   return (await writer.write(planned)) ? { view: planned.view, location: planned.location } : undefined;
 }
