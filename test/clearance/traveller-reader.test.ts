@@ -50,7 +50,7 @@ t.test('lookups that pile up go together, and each gets what its own statement g
   const reader = new TravellerReader(ctx.db, 1);
   const rounds = 3;
   const asked = Array.from({ length: rounds }, () => queries).flat();
-  const answers = await Promise.all(asked.map((q) => reader.find(q)));
+  const answers = await Promise.all(asked.map((q) => reader.read(q)));
   for (const [i, answer] of answers.entries()) {
     t.same(sorted(answer), sorted(alone[i % queries.length]!), `lookup ${i} (${JSON.stringify(asked[i])}): the same cards as alone`);
   }
@@ -61,7 +61,7 @@ t.test('lookups that pile up go together, and each gets what its own statement g
 
 t.test('no waiting while reads are few: each lookup is read at once, in its own statement', async (t) => {
   const reader = new TravellerReader(ctx.db, 4);
-  const answers = await Promise.all(queries.slice(0, 4).map((q) => reader.find(q)));
+  const answers = await Promise.all(queries.slice(0, 4).map((q) => reader.read(q)));
   t.same(ids(answers[0]!), [alice.researcher.id]);
   t.same(reader.stats, { statements: 4, reads: 4, batched: 0 });
 });
@@ -69,7 +69,7 @@ t.test('no waiting while reads are few: each lookup is read at once, in its own 
 t.test('a change is seen by the next batched read (a suspension takes effect on the very next lookup)', async (t) => {
   const reader = new TravellerReader(ctx.db, 1);
   await queryRows(ctx.db, sql`update researchers set status = 'suspended' where id = ${carrier.researcher.id}::uuid`);
-  const answers = await Promise.all([byDocument(alice.passport), byDocument(carrier.passport), byDocument(carrier.passport)].map((q) => reader.find(q)));
+  const answers = await Promise.all([byDocument(alice.passport), byDocument(carrier.passport), byDocument(carrier.passport)].map((q) => reader.read(q)));
   t.equal(answers[1]![0]!.researcher.status, 'suspended');
   t.equal(answers[2]![0]!.researcher.status, 'suspended', 'in the batch too');
   t.ok(reader.stats.batched >= 2, 'the last two were read together');

@@ -79,6 +79,11 @@ const ITEM_JSON_TEXT = `json_build_object(
   'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
 )`;
 
+/** The declared items as JSON, in id order (`ids`: a uuid[] expression), locked when asked. */
+function itemsByIdSql(ids: string, lock: boolean): string {
+  return `select ${ITEM_JSON_TEXT} as item from items it where it.id = any(${ids}) order by it.id${lock ? ' for update' : ''}`;
+}
+
 const TRAVELLER_SELECT = `
     select d.kind as doc_kind, d.number as doc_number, d.issuing_country as doc_country, d.expires_on::text as doc_expires,
            r.id as r_id, r.full_name, r.name_zh, r.date_of_birth::text as dob, r.nationality, r.status as r_status,
@@ -194,7 +199,7 @@ export async function findTravellersAndItems(
     name: `${query.name}_${lock ? 'lock_items' : 'items'}${key ? '_keyed' : ''}`,
     text: `with ${key ? `kc as materialized (${keySql}),
 ` : ''}t as (${query.text}),
-li as (select ${ITEM_JSON_TEXT} as item from items it where it.id = any($${ids}::uuid[]) order by it.id${lock ? ' for update' : ''})
+li as (${itemsByIdSql(`$${ids}::uuid[]`, lock)})
 select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as stored,'}
        (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
@@ -238,7 +243,7 @@ const CROSSING_BATCH_QUERIES = Object.fromEntries(
        (select row_to_json(kc) from (${findKeySqlOver('q.p', 'q.k')}) kc) as stored,
        (select coalesce(json_agg(t), '[]'::json) from (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `q.v${i}`))} limit 5) t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json)
-          from (select ${ITEM_JSON_TEXT} as item from items it where it.id = any(q.ids) order by it.id) li) as items
+          from (${itemsByIdSql('q.ids', false)}) li) as items
   from jsonb_to_recordset($1::jsonb) as q(ord int, v1 text, v2 text, v3 text, ids uuid[], p text, k text)`;
     return [shape, { name: `${s.name}_items_batch`, text }];
   }),
@@ -301,7 +306,7 @@ function toCards(rows: TravellerRow[]): TravellerCard[] {
 
 const LOCK_ITEMS = {
   name: 'hetao_lock_items',
-  text: `select ${ITEM_JSON_TEXT} as item from items it where it.id = any($1::uuid[]) order by it.id for update`,
+  text: itemsByIdSql('$1::uuid[]', true),
 };
 
 /**

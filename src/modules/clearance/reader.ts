@@ -89,10 +89,6 @@ export class TravellerReader extends BatchingReader<DocumentQuery, TravellerCard
       maxInFlight,
     );
   }
-
-  find(q: DocumentQuery): Promise<TravellerCard[]> {
-    return this.read(q);
-  }
 }
 
 export interface CrossingRead {

@@ -156,7 +156,7 @@ export interface LookupDeps {
 export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
   const now = deps.now();
   const id = identify(ref, '', now);
-  const card = onlyTraveller(await deps.reader.find(id.query), '');
+  const card = onlyTraveller(await deps.reader.read(id.query), '');
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
