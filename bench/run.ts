@@ -381,6 +381,16 @@ class Latencies {
   sorted(): Float64Array {
     return this.data.slice(0, this.length).sort();
   }
+  /** The percentiles every table reports, and the largest. */
+  summary(): Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'> {
+    const sorted = this.sorted();
+    return {
+      p50: percentile(sorted, 0.5),
+      p975: percentile(sorted, 0.975),
+      p99: percentile(sorted, 0.99),
+      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+    };
+  }
 }
 
 interface CannonSpec {
@@ -410,7 +420,6 @@ function runCannon(spec: CannonSpec): Promise<Measurement> {
       },
       (err, result) => {
         if (err) return reject(err);
-        const sorted = lat.sorted();
         const codes: Record<string, number> = {};
         for (const [code, s] of Object.entries(result.statusCodeStats ?? {})) codes[code] = s.count ?? 0;
         resolve({
@@ -422,10 +431,7 @@ function runCannon(spec: CannonSpec): Promise<Measurement> {
           seconds: result.duration,
           requests: result.requests.total,
           rps: result.requests.total / result.duration,
-          p50: percentile(sorted, 0.5),
-          p975: percentile(sorted, 0.975),
-          p99: percentile(sorted, 0.99),
-          max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+          ...lat.summary(),
           autocannonP99: result.latency.p99,
           errors: result.errors,
           timeouts: result.timeouts,
@@ -527,7 +533,6 @@ function runPaced(spec: {
           if (done >= sent || performance.now() > waitUntil) {
             clearInterval(finish);
             for (const conn of open) conn.destroy();
-            const sorted = lat.sorted();
             const non2xx = Object.entries(codes).reduce((s, [c, n]) => (c.startsWith('2') ? s : s + n), 0);
             resolve({
               target: spec.target,
@@ -538,10 +543,7 @@ function runPaced(spec: {
               seconds: spec.seconds,
               requests: done,
               rps: lat.length / ((performance.now() - t0) / 1000),
-              p50: percentile(sorted, 0.5),
-              p975: percentile(sorted, 0.975),
-              p99: percentile(sorted, 0.99),
-              max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+              ...lat.summary(),
               errors: errors + (sent - done),
               timeouts: sent - done,
               non2xx,
@@ -585,7 +587,6 @@ async function runProbe(spec: { target: string; label: string; url: string; text
       }
       previousEnd = performance.now();
     }
-    const sorted = lat.sorted();
     return {
       target: spec.target,
       label: spec.label,
@@ -595,10 +596,7 @@ async function runProbe(spec: { target: string; label: string; url: string; text
       seconds: spec.seconds,
       requests: lat.length + errors,
       rps: lat.length / ((performance.now() - t0) / 1000),
-      p50: percentile(sorted, 0.5),
-      p975: percentile(sorted, 0.975),
-      p99: percentile(sorted, 0.99),
-      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+      ...lat.summary(),
       errors,
       timeouts: 0,
       non2xx: 0,
