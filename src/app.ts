@@ -11,6 +11,7 @@ import { findBadText } from './http/text-guard.js';
 import { documentStandardResponses, swaggerOptions } from './http/openapi.js';
 import { ValidationError } from './errors.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { serverTimingHeader, startTiming } from './http/server-timing.js';
 import { loggerOptions } from './logging.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
@@ -70,6 +71,13 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     },
   });
 
+  // Server-Timing (off by default): the clock starts in the first hook of every request.
+  if (config.http.serverTiming) {
+    app.addHook('onRequest', async (request) => {
+      startTiming(request);
+    });
+  }
+
   app.decorate('requestHashKey', createHmac('sha256', config.jwt.secret).update('hetao/idempotency-fingerprint').digest());
   // JSON routes take JSON; a text/plain body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
@@ -99,6 +107,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
+    if (config.http.serverTiming) reply.header('server-timing', serverTimingHeader(request));
     if (!request.url.startsWith('/docs')) {
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

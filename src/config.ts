@@ -94,6 +94,10 @@ export const envSchema = z
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
     AUTH_FAILURES_PER_USERNAME: z.coerce.number().int().min(0).default(10),
     LOOKUP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+    SERVER_TIMING: z
+      .enum(['true', 'false', '1', '0'])
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -132,7 +136,8 @@ export interface Config {
   };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   clearance: { randomInspectionRate: number };
-  http: { bodyLimit: number; importBodyLimit: number; corsOrigins: string[] };
+  /** serverTiming: answers carry a Server-Timing header (the time inside the service, and the lookup's stages). */
+  http: { bodyLimit: number; importBodyLimit: number; corsOrigins: string[]; serverTiming: boolean };
   /** Requests allowed per window; 0 switches a limit off. */
   rateLimits: {
     perIpPerMinute: number;
@@ -204,6 +209,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       bodyLimit: env.BODY_LIMIT_BYTES,
       importBodyLimit: env.IMPORT_BODY_LIMIT_BYTES,
       corsOrigins: splitOrigins(env.CORS_ORIGINS),
+      serverTiming: env.SERVER_TIMING,
     },
     rateLimits: {
       perIpPerMinute: env.RATE_LIMIT_PER_MINUTE,

@@ -12,6 +12,7 @@ import { answerStored, idempotent, keyRecordOf } from '../../http/idempotency.js
 import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
+import { recordStage } from '../../http/server-timing.js';
 import { AuditWriter } from '../../audit/writer.js';
 import {
   crossingBodySchema,
@@ -40,6 +41,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
   const auditWriter = new AuditWriter(db);
   const crossingWriter = new CrossingWriter(db);
   const travellerReader = new TravellerReader(db);
+  const timing = deps.config.http.serverTiming;
   const crossingReader = new CrossingReader(db);
   app.addHook('onClose', async () => {
     await crossingWriter.close();
@@ -70,6 +72,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         { reader: travellerReader, now: deps.now, audit: auditWriter },
         request.user,
         request.body,
+        timing ? (name, ms) => recordStage(request, name, ms) : undefined,
       );
     },
   );

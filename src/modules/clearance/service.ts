@@ -153,10 +153,18 @@ export interface LookupDeps {
 }
 
 /** The officer's lookup: the card, and an audit event saying who looked up whom, from where. */
-export async function lookup(deps: LookupDeps, officer: Principal, ref: TravellerRef) {
+export async function lookup(
+  deps: LookupDeps,
+  officer: Principal,
+  ref: TravellerRef,
+  /** Told how long the read and the wait for the audit event's commit took (Server-Timing). */
+  onStage?: (name: 'read' | 'audit', ms: number) => void,
+) {
   const now = deps.now();
   const id = identify(ref, '', now);
+  const started = performance.now();
   const card = onlyTraveller(await deps.reader.read(id.query), '');
+  const read = performance.now();
   const audit: AuditEntry = {
     actor: actorOf(officer),
     role: officer.role,
@@ -170,6 +178,10 @@ export async function lookup(deps: LookupDeps, officer: Principal, ref: Travelle
     },
   };
   await deps.audit.append(audit, now);
+  if (onStage) {
+    onStage('read', read - started);
+    onStage('audit', performance.now() - read);
+  }
   if (!card) throw new NotFoundError('Traveller', 'No whitelisted researcher holds this document');
   // What would flag this traveller before any item is declared (no random draw).
   const alerts = decide({
