@@ -32,6 +32,8 @@ export class RawHttpConnection {
   private buffered: Buffer = Buffer.alloc(0);
   private waiting: { resolve: (status: number) => void; reject: (err: Error) => void } | undefined;
   closed = false;
+  /** The Server-Timing header of the last answer, if it had one. */
+  serverTiming: string | undefined;
 
   constructor(host: string, port: number) {
     this.socket = net.connect({ host, port });
@@ -83,6 +85,7 @@ export class RawHttpConnection {
       end = bodyStart; // no body (204, 304) — or one that ends with the connection, which a keep-alive server does not send
     }
     this.buffered = this.buffered.subarray(end);
+    this.serverTiming = /\r\nserver-timing:[ \t]*([^\r]*)/i.exec(head)?.[1];
     const w = this.waiting;
     this.waiting = undefined;
     if (w) w.resolve(status);

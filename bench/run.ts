@@ -36,6 +36,7 @@ import {
   type SeedSummary,
 } from '../src/cli/seed-synthetic.js';
 import { envSchema } from '../src/config.js';
+import { parseServerTiming } from '../src/http/server-timing.js';
 import { RawHttpConnection, rawRequest } from './raw-http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -360,6 +361,8 @@ interface Measurement {
   flagged?: number;
   clearedPerSecond?: number;
   flagReasons?: Record<string, number>;
+  /** Paced runs against a server with SERVER_TIMING on: the percentiles of each Server-Timing entry (app, read, audit). */
+  serverTiming?: Record<string, Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'>>;
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -468,6 +471,7 @@ function runPaced(spec: {
   const host = url.hostname;
   const port = Number(url.port);
   const lat = new Latencies();
+  const stages = new Map<string, Latencies>();
   const codes: Record<string, number> = {};
   let errors = 0;
   let sent = 0;
@@ -483,6 +487,13 @@ function runPaced(spec: {
       conn.send(request).then(
         (status) => {
           lat.push(performance.now() - due);
+          if (conn.serverTiming) {
+            for (const [name, ms] of Object.entries(parseServerTiming(conn.serverTiming))) {
+              let stage = stages.get(name);
+              if (!stage) stages.set(name, (stage = new Latencies()));
+              stage.push(ms);
+            }
+          }
           const c = String(status);
           codes[c] = (codes[c] ?? 0) + 1;
           done += 1;
@@ -548,6 +559,7 @@ function runPaced(spec: {
               timeouts: sent - done,
               non2xx,
               statusCodes: codes,
+              ...(stages.size > 0 ? { serverTiming: Object.fromEntries([...stages].map(([name, l]) => [name, l.summary()])) } : {}),
             });
           }
         }, 20);
@@ -927,6 +939,39 @@ function render(r: Results): string {
       'so a stall is not hidden (no coordinated omission). The paced row is the one to read for "steady".',
   );
   out.push('');
+  const timed = r.steady.filter((m) => m.target === 'a' && m.generator === 'paced' && m.serverTiming);
+  if (timed.length > 0) {
+    out.push('### Inside the service: where the paced lookup\'s time goes');
+    out.push('');
+    const stage = (m: Measurement, name: string) => {
+      const x = m.serverTiming?.[name];
+      return x ? `${fmtMs(x.p50)} / **${fmtMs(x.p99)}**` : '–';
+    };
+    const timedRows = timed
+      .sort((x, y) => x.round - y.round)
+      .map((m) => [
+        String(m.round),
+        `${fmtMs(m.p50)} / **${fmtMs(m.p99)}**`,
+        stage(m, 'app'),
+        stage(m, 'read'),
+        stage(m, 'audit'),
+        m.serverTiming?.app ? fmtMs(m.p99 - m.serverTiming.app.p99) : '–',
+      ]);
+    out.push(
+      table(
+        ['round', 'as the generator saw it, p50 / p99 ms', 'app: in the service, p50 / p99', 'read, p50 / p99', 'audit: waiting for the event\'s commit, p50 / p99', 'p99 outside the service (generator − app)'],
+        timedRows,
+      ),
+    );
+    out.push('');
+    out.push(
+      'From the Server-Timing header that the service sends when SERVER_TIMING is on (as here; src/http/server-timing.ts), read by the paced generator from every answer: ' +
+        '`app` runs from the request\'s first hook to its answer being sent, `read` is the lookup\'s statement (alone, or its share of a batch), `audit` is the wait for the ' +
+        'lookup\'s audit event to be committed (the group commit of the `AuditWriter`; the answer waits for it). What the generator sees beyond `app` lies outside the ' +
+        'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself. Each column has its own percentiles, of different requests, so they do not add up.',
+    );
+    out.push('');
+  }
   if (r.floors?.length) {
     out.push(`### The floors: what the machine itself costs`);
     out.push('');
@@ -1097,6 +1142,8 @@ async function main(): Promise<void> {
     LOOKUP_RATE_LIMIT_PER_MINUTE: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
     AUTH_FAILURES_PER_USERNAME: '0',
+    // Each answer says how long it took inside the service and, for a lookup, its read and audit wait (Server-Timing).
+    SERVER_TIMING: 'true',
   });
   const services = new Map<number, Proc>();
   const [hello, pgRef] = await Promise.all([

@@ -13,7 +13,7 @@ t.test('answers of every framing, one after another on one keep-alive connection
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, body, auth: req.headers.authorization });
-      if (req.url === '/length') res.writeHead(200, { 'content-length': '5' }).end('hello');
+      if (req.url === '/length') res.writeHead(200, { 'content-length': '5', 'Server-Timing': 'app;dur=1.50, read;dur=0.25' }).end('hello');
       else if (req.url === '/chunked') {
         // Written in pieces, with a chunk that holds "0\r\n\r\n" as data: only the chunk sizes say where it ends.
         res.writeHead(201, { 'transfer-encoding': 'chunked' });
@@ -38,7 +38,9 @@ t.test('answers of every framing, one after another on one keep-alive connection
 
   const host = `127.0.0.1:${port}`;
   t.equal(await conn.send(rawRequest('POST', '/length', host, { authorization: 'Bearer x' }, '{"a":"é"}')), 200);
+  t.equal(conn.serverTiming, 'app;dur=1.50, read;dur=0.25', 'the Server-Timing header of the answer, whatever its case');
   t.equal(await conn.send(rawRequest('GET', '/chunked', host, {})), 201);
+  t.equal(conn.serverTiming, undefined, 'an answer without one leaves none behind');
   t.equal(await conn.send(rawRequest('GET', '/empty', host, {})), 204);
   t.equal(await conn.send(rawRequest('GET', '/slow', host, {})), 404);
   t.equal(await conn.send(rawRequest('GET', '/other', host, {})), 500);
