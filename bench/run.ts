@@ -363,6 +363,8 @@ interface Measurement {
   flagReasons?: Record<string, number>;
   /** Paced runs against a server with SERVER_TIMING on: the percentiles of each Server-Timing entry (app, read, audit). */
   serverTiming?: Record<string, Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'>>;
+  /** Paced runs: how late the generator sent each request after it was due. */
+  sendLag?: Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'>;
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -472,6 +474,7 @@ function runPaced(spec: {
   const port = Number(url.port);
   const lat = new Latencies();
   const stages = new Map<string, Latencies>();
+  const sendLag = new Latencies();
   const codes: Record<string, number> = {};
   let errors = 0;
   let sent = 0;
@@ -484,6 +487,8 @@ function runPaced(spec: {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const dispatch = (conn: RawHttpConnection, request: string, due: number) => {
+      // How late the generator itself sends (its timer, its share of the cores, a free connection): part of every latency.
+      sendLag.push(performance.now() - due);
       conn.send(request).then(
         (status) => {
           lat.push(performance.now() - due);
@@ -559,6 +564,7 @@ function runPaced(spec: {
               timeouts: sent - done,
               non2xx,
               statusCodes: codes,
+              sendLag: sendLag.summary(),
               ...(stages.size > 0 ? { serverTiming: Object.fromEntries([...stages].map(([name, l]) => [name, l.summary()])) } : {}),
             });
           }
@@ -952,6 +958,7 @@ function render(r: Results): string {
       .map((m) => [
         String(m.round),
         `${fmtMs(m.p50)} / **${fmtMs(m.p99)}**`,
+        m.sendLag ? `${fmtMs(m.sendLag.p50)} / ${fmtMs(m.sendLag.p99)}` : '–',
         stage(m, 'app'),
         stage(m, 'read'),
         stage(m, 'audit'),
@@ -959,7 +966,7 @@ function render(r: Results): string {
       ]);
     out.push(
       table(
-        ['round', 'as the generator saw it, p50 / p99 ms', 'app: in the service, p50 / p99', 'read, p50 / p99', 'audit: waiting for the event\'s commit, p50 / p99', 'p99 outside the service (generator − app)'],
+        ['round', 'as the generator saw it, p50 / p99 ms', 'sent late by the generator, p50 / p99', 'app: in the service, p50 / p99', 'read, p50 / p99', 'audit: waiting for the event\'s commit, p50 / p99', 'p99 outside the service (generator − app)'],
         timedRows,
       ),
     );
@@ -968,7 +975,7 @@ function render(r: Results): string {
       'From the Server-Timing header that the service sends when SERVER_TIMING is on (as here; src/http/server-timing.ts), read by the paced generator from every answer: ' +
         '`app` runs from the request\'s first hook to its answer being sent, `read` is the lookup\'s statement (alone, or its share of a batch), `audit` is the wait for the ' +
         'lookup\'s audit event to be committed (the group commit of the `AuditWriter`; the answer waits for it). What the generator sees beyond `app` lies outside the ' +
-        'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself. Each column has its own percentiles, of different requests, so they do not add up.',
+        'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself — how late it sent each request after it was due is measured too. Each column has its own percentiles, of different requests, so they do not add up.',
     );
     out.push('');
   }
