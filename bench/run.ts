@@ -880,7 +880,7 @@ function render(r: Results): string {
   out.push('- **(d) bare pg**: bench/ref-pg.ts, bare Fastify + pg, the same request as (a): document → researcher (joined with the institution), then custody → items; ' +
     'two queries, no auth, no validation, no audit, no response schema.');
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
-    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0).');
+    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
   out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_events, crossings, crossing_items, item_movements, ' +
     'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server).');
   out.push(`- autocannon, ${r.settings.connections} connections, no pipelining. Why ${r.settings.connections}: enough to keep a pool of ${r.settings.pool} busy and the event loop fed ` +
