@@ -41,8 +41,8 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
   const auditWriter = new AuditWriter(db);
   const crossingWriter = new CrossingWriter(db);
   const travellerReader = new TravellerReader(db);
-  const timing = deps.config.http.serverTiming;
   const crossingReader = new CrossingReader(db);
+  const timing = deps.config.http.serverTiming;
   app.addHook('onClose', async () => {
     await crossingWriter.close();
     await auditWriter.close();
