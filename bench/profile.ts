@@ -14,15 +14,26 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { BENCH_PASSWORD, BENCH_RESULTS_DIR, benchDatabaseName, sampleFileOf, withDatabaseName } from '../src/cli/seed-synthetic.js';
 import { envSchema } from '../src/config.js';
+import { benchArgs, oneOf } from './args.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({
-  options: {
+const USAGE = `Usage: npx tsx bench/profile.ts [options]
+
+  --researchers N      the seeded bench database hetao_bench_<N> (default 1000000)
+  --workload W         lookup, crossing or pg (the bare pg reference) (default lookup)
+  --seconds S          length of the run (default 10)
+  --connections C      autocannon connections (default 32)
+  --pool P             pg pool size of the server (default 10)
+  --cpu-prof           write the server's V8 CPU profile and list its hottest functions
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+`;
+const values = benchArgs(
+  {
     researchers: { type: 'string', default: '1000000' },
     workload: { type: 'string', default: 'lookup' },
     seconds: { type: 'string', default: '10' },
@@ -30,11 +41,12 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '10' },
     'cpu-prof': { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = benchDatabaseName(Number(values.researchers));
 const url = withDatabaseName(SERVER_URL, database);
-const workload = values.workload as 'lookup' | 'crossing' | 'pg';
+const workload = oneOf('workload', values.workload, ['lookup', 'crossing', 'pg'] as const, USAGE);
 const seconds = Number(values.seconds);
 const appName = workload === 'pg' ? 'hetao-bench-ref-pg' : 'hetao-clearance';
 

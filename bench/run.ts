@@ -25,7 +25,6 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import {
@@ -37,6 +36,7 @@ import {
 } from '../src/cli/seed-synthetic.js';
 import { envSchema } from '../src/config.js';
 import { parseServerTiming } from '../src/http/server-timing.js';
+import { benchArgs } from './args.js';
 import { RawHttpConnection, rawRequest } from './raw-http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,25 +44,7 @@ const T0 = performance.now();
 
 // ---- options ------------------------------------------------------------------------
 
-const { values: opt } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    sizes: { type: 'string' },
-    main: { type: 'string' },
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    connections: { type: 'string' },
-    pool: { type: 'string' },
-    rate: { type: 'string' },
-    'scale-rate': { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (opt.help) {
-  process.stdout.write(`Usage: npm run bench [-- options]   (npm run bench:quick = --quick)
+const USAGE = `Usage: npm run bench [-- options]   (npm run bench:quick = --quick)
 
   --quick              10 k and 100 k researchers, 2 rounds of 3 s (under 2 minutes once seeded)
   --sizes 10000,...    datasets of the scale series (default 10000,100000,1000000)
@@ -78,9 +60,24 @@ if (opt.help) {
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the
 Postgres server on which hetao_bench_<N> databases are created, seeded once and reused.
-`);
-  process.exit(0);
-}
+`;
+
+const opt = benchArgs(
+  {
+    quick: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    main: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    pool: { type: 'string' },
+    rate: { type: 'string' },
+    'scale-rate': { type: 'string' },
+    out: { type: 'string' },
+  },
+  USAGE,
+);
 
 const quick = opt.quick;
 const int = (v: string | undefined, d: number) => (v === undefined ? d : Number(v.replace(/[_,]/g, '')));
