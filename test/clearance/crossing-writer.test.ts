@@ -8,6 +8,7 @@ import { verifyChain } from '../../src/audit/chain.js';
 import type { Principal } from '../../src/auth/principal.js';
 import type { KeyRecord } from '../../src/http/idempotency.js';
 import { type CrossingInput, type PlannedCrossing, readAndPlanCrossing, tryRecordCrossing } from '../../src/modules/clearance/service.js';
+import { CrossingReader } from '../../src/modules/clearance/reader.js';
 import { CrossingWriter } from '../../src/modules/clearance/writer.js';
 import { buildTestApp } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
@@ -17,6 +18,8 @@ const ctx = await buildTestApp(t);
 const officerCaller = await ctx.caller('officer', { checkpoint: 'LMC' });
 const officer: Principal = { sub: officerCaller.userId, kind: 'user', role: 'officer', checkpoint: 'LMC' };
 const deps = { now: () => ctx.clock.now, random: () => 1, randomInspectionRate: 0 };
+// The reads as the route makes them: alone, or batched when they pile up.
+const reader = new CrossingReader(ctx.db);
 
 /** A traveller in good standing with one laptop at home in Hong Kong. */
 async function travellerWithLaptop() {
@@ -34,7 +37,7 @@ function keyRecord(): KeyRecord {
 }
 
 async function plan(input: CrossingInput, key: KeyRecord): Promise<PlannedCrossing> {
-  const planned = await readAndPlanCrossing(ctx.db, deps, officer, input, key);
+  const planned = await readAndPlanCrossing(reader, deps, officer, input, key);
   if (!planned || 'replay' in planned) throw new Error('expected a planned crossing');
   return planned;
 }
@@ -50,7 +53,7 @@ t.test('crossings decided at the same time are written in one statement, each wi
   const desks = await Promise.all(Array.from({ length: 12 }, () => travellerWithLaptop()));
   const keys = desks.map(() => keyRecord());
   const answers = await Promise.all(
-    desks.map(({ trav, laptop }, i) => tryRecordCrossing(ctx.db, writer, deps, officer, outbound(trav.passport, laptop.id), keys[i])),
+    desks.map(({ trav, laptop }, i) => tryRecordCrossing(reader, writer, deps, officer, outbound(trav.passport, laptop.id), keys[i])),
   );
   t.ok(
     answers.every((a) => a && 'view' in a && a.view.decision === 'CLEARED'),
@@ -108,7 +111,7 @@ t.test('a key answered after the crossing was read: nothing is written, and the 
   t.equal(await writer.write(planned), false);
   t.equal(await crossingsOf(laptop.id), 0);
   t.equal((await itemState(ctx.db, laptop.id)).currentSide, 'HK', 'the laptop did not move');
-  const again = await readAndPlanCrossing(ctx.db, deps, officer, outbound(trav.passport, laptop.id), key);
+  const again = await readAndPlanCrossing(reader, deps, officer, outbound(trav.passport, laptop.id), key);
   t.match(again, { replay: { statusCode: 201, response: { first: true } } }, 'read again, the stored answer');
   await writer.close();
 });
@@ -155,6 +158,6 @@ t.test('a batch that fails writes nothing of any of its crossings; each is then 
 
 t.test('serial numbers are not taken by the optimistic path: they are resolved under locks', async (t) => {
   const { trav } = await travellerWithLaptop();
-  const planned = await readAndPlanCrossing(ctx.db, deps, officer, { ...outbound(trav.passport, 'x'), items: [{ serialNumber: 'sn-1' }] }, keyRecord());
+  const planned = await readAndPlanCrossing(reader, deps, officer, { ...outbound(trav.passport, 'x'), items: [{ serialNumber: 'sn-1' }] }, keyRecord());
   t.equal(planned, undefined);
 });

@@ -4,14 +4,14 @@ import type { AuditWriter } from '../../audit/writer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
-import { type Conn, type Db, preparedRows } from '../../db/client.js';
+import { type Conn, preparedRows } from '../../db/client.js';
 import { crossingItems, crossings, inspections } from '../../db/schema.js';
 import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
 import type { CrossingWriter } from './writer.js';
-import { CrossingReader, type TravellerReader } from './reader.js';
+import type { CrossingReader, TravellerReader } from './reader.js';
 import { normalizeSerialNumber } from '../items/schemas.js';
 import { type KeyRecord, lockAndFindKey, type StoredAnswer } from '../../http/idempotency.js';
 import { type DeskItem, type DocumentQuery, findTravellers, findTravellersAndItems, lockItems, resolveSerials, type TravellerCard } from './queries.js';
@@ -600,7 +600,7 @@ export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Prin
  * Undefined when serial numbers are declared (they are resolved under locks).
  */
 export async function readAndPlanCrossing(
-  source: Db | CrossingReader,
+  reader: CrossingReader,
   deps: CrossingDeps,
   officer: Principal,
   input: CrossingInput,
@@ -608,10 +608,7 @@ export async function readAndPlanCrossing(
 ): Promise<{ replay: StoredAnswer } | PlannedCrossing | undefined> {
   const d = declaration(deps, officer, input);
   if (d.serials.length > 0) return undefined;
-  const read =
-    source instanceof CrossingReader
-      ? await source.read({ query: d.id.query, itemIds: d.itemIds, key })
-      : await findTravellersAndItems(source, d.id.query, d.itemIds, key, false);
+  const read = await reader.read({ query: d.id.query, itemIds: d.itemIds, key });
   if (read.stored) return { replay: read.stored };
   return planCrossing(deps, officer, d, onlyTraveller(read.cards, 'traveller.'), read.items, new Map(), key);
 }
@@ -626,14 +623,14 @@ export async function readAndPlanCrossing(
  * a transaction, under locks (recordCrossing).
  */
 export async function tryRecordCrossing(
-  source: Db | CrossingReader,
+  reader: CrossingReader,
   writer: CrossingWriter,
   deps: CrossingDeps,
   officer: Principal,
   input: CrossingInput,
   key: KeyRecord | undefined,
 ): Promise<{ replay: StoredAnswer } | { view: PlannedCrossing['view']; location: string } | undefined> {
-  const planned = await readAndPlanCrossing(source, deps, officer, input, key);
+  const planned = await readAndPlanCrossing(reader, deps, officer, input, key);
   if (!planned || 'replay' in planned) return planned;
   return (await writer.write(planned)) ? { view: planned.view, location: planned.location } : undefined;
 }
