@@ -946,19 +946,17 @@ function render(r: Results): string {
   if (timed.length > 0) {
     out.push('### Inside the service: where the paced lookup\'s time goes');
     out.push('');
-    const stage = (m: Measurement, name: string) => {
-      const x = m.serverTiming?.[name];
-      return x ? `${fmtMs(x.p50)} / **${fmtMs(x.p99)}**` : '–';
-    };
+    const pair = (x: Pick<Measurement, 'p50' | 'p99'> | undefined, bold = true) =>
+      x ? `${fmtMs(x.p50)} / ${bold ? `**${fmtMs(x.p99)}**` : fmtMs(x.p99)}` : '–';
     const timedRows = timed
       .sort((x, y) => x.round - y.round)
       .map((m) => [
         String(m.round),
-        `${fmtMs(m.p50)} / **${fmtMs(m.p99)}**`,
-        m.sendLag ? `${fmtMs(m.sendLag.p50)} / ${fmtMs(m.sendLag.p99)}` : '–',
-        stage(m, 'app'),
-        stage(m, 'read'),
-        stage(m, 'audit'),
+        pair(m),
+        pair(m.sendLag, false),
+        pair(m.serverTiming?.app),
+        pair(m.serverTiming?.read),
+        pair(m.serverTiming?.audit),
         m.serverTiming?.app ? fmtMs(m.p99 - m.serverTiming.app.p99) : '–',
       ]);
     out.push(
