@@ -5,6 +5,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authentication } from './auth/plugin.js';
+import { AuditSealer } from './audit/sealer.js';
 import type { AppDeps, ModuleOptions } from './deps.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { findBadText } from './http/text-guard.js';
@@ -155,7 +156,14 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
 
   await app.register(authentication, { config, db: full.database.db });
 
-  const moduleOptions: ModuleOptions = { deps: full };
+  const sealer = new AuditSealer(full.database.db);
+  // What an instance that stopped abruptly left in the journal is sealed once this one is up;
+  // what is still there when this one stops, before it stops.
+  app.addHook('onReady', async () => sealer.kick());
+  app.addHook('onClose', async () => {
+    await sealer.close().catch((err: unknown) => app.log.warn({ err }, 'audit journal not sealed at shutdown; the next start seals it'));
+  });
+  const moduleOptions: ModuleOptions = { deps: full, sealer };
   await app.register(healthRoutes, moduleOptions);
   await app.register(authRoutes, moduleOptions);
   await app.register(userRoutes, moduleOptions);

@@ -1,3 +1,4 @@
+import type { AuditSealer } from './audit/sealer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 
@@ -13,4 +14,6 @@ export interface AppDeps {
 
 export interface ModuleOptions {
   deps: Required<AppDeps>;
+  /** Seals the lookups' audit journal into the chain: kicked by lookups, awaited by audit reads. */
+  sealer: AuditSealer;
 }

@@ -317,6 +317,17 @@ export const auditOutbox = pgTable('audit_outbox', {
   canonicalSuffix: text('canonical_suffix').notNull(),
 });
 
+/**
+ * The lookups' audit journal: a lookup's event, written and committed by the lookup's own
+ * statement (with its read), before the answer leaves. No lock of the chain is taken
+ * there; the AuditSealer moves journal rows into the chain (audit_events) in id order,
+ * deleting them in the same transaction — a row is in one table or the other, never both.
+ */
+export const auditJournal = pgTable('audit_journal', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  ...auditEventColumns(),
+});
+
 /** Stored first answers of creating POSTs, per principal and Idempotency-Key. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 /**
  * Server-Timing (W3C), when SERVER_TIMING is on: every answer says how long it took
  * inside the service (`app`, from the request's arrival to its answer being sent), and
- * a route that measures its stages adds them (the lookup: `read`, `audit`). Off by
+ * a route that measures its stages adds them (the lookup: `db`, its statement — the read and
+ * the audit event, committed). Off by
  * default; the benchmark turns it on to split a lookup's latency between the service's
  * stages and what lies outside it (the network, the event loop's queue, the load generator).
  */

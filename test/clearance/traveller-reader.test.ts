@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { queryRows } from '../../src/db/client.js';
 import type { KeyRecord } from '../../src/http/idempotency.js';
-import { type CrossingReads, type DocumentQuery, findTravellers, findTravellersAndItems, type TravellerCard } from '../../src/modules/clearance/queries.js';
+import { type CrossingReads, type DocumentQuery, findTravellers, findTravellersAndItems, type LookupAudit, type TravellerCard } from '../../src/modules/clearance/queries.js';
 import { CrossingReader, type CrossingRead, TravellerReader } from '../../src/modules/clearance/reader.js';
 import { freshKey, postCrossing } from '../helpers/clearance-desk.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -34,6 +34,22 @@ const queries: DocumentQuery[] = [
   { by: 'mrz', number: carrier.passport, issuingState: 'HKG', passportOnly: true },
 ];
 
+/** Each read's audit event, told apart by its actor. */
+const auditOf = (actor: string): LookupAudit => ({ at: new Date('2026-12-07T10:00:00.123Z'), actor, role: 'officer', data: { checkpoint: 'LMC', actor } });
+/** The events of an actor, wherever they are now: in the journal, or sealed into the chain. */
+async function eventsOf(actor: string) {
+  return queryRows<{ action: string; subject: string | null; at: Date | string; data: unknown }>(
+    ctx.db,
+    sql`select action, subject, at, data from audit_journal where actor = ${actor}
+        union all select action, subject, at, data from audit_events where actor = ${actor}`,
+  );
+}
+/** What a lookup that found `cards` must have recorded: its traveller, no match, or nothing (several: refused). */
+function expectedEvents(cards: TravellerCard[]) {
+  if (cards.length > 1) return [];
+  return [cards.length === 1 ? { action: 'clearance.lookup', subject: `researcher:${cards[0]!.researcher.id}` } : { action: 'clearance.lookup_no_match', subject: null }];
+}
+
 const ids = (cards: TravellerCard[]) => cards.map((c) => c.researcher.id).sort();
 const sorted = (cards: TravellerCard[]) => [...cards].sort((a, b) => a.researcher.id.localeCompare(b.researcher.id));
 
@@ -50,9 +66,19 @@ t.test('lookups that pile up go together, and each gets what its own statement g
   const reader = new TravellerReader(ctx.db, 1);
   const rounds = 3;
   const asked = Array.from({ length: rounds }, () => queries).flat();
-  const answers = await Promise.all(asked.map((q) => reader.read(q)));
+  const answers = await Promise.all(asked.map((q, i) => reader.read({ query: q, audit: auditOf(`batched-${i}`) })));
   for (const [i, answer] of answers.entries()) {
     t.same(sorted(answer), sorted(alone[i % queries.length]!), `lookup ${i} (${JSON.stringify(asked[i])}): the same cards as alone`);
+    const events = await eventsOf(`batched-${i}`);
+    t.same(
+      events.map((e) => ({ action: e.action, subject: e.subject })),
+      expectedEvents(alone[i % queries.length]!),
+      `lookup ${i}: its own audit event, written by its statement`,
+    );
+    if (events[0]) {
+      t.equal(new Date(events[0].at).toISOString(), '2026-12-07T10:00:00.123Z', `lookup ${i}: the event's time`);
+      t.same(typeof events[0].data === 'string' ? JSON.parse(events[0].data) : events[0].data, { checkpoint: 'LMC', actor: `batched-${i}` }, `lookup ${i}: the event's data`);
+    }
   }
   t.equal(reader.stats.reads, asked.length, 'every lookup read');
   t.ok(reader.stats.statements < asked.length, `fewer statements (${reader.stats.statements}) than lookups (${asked.length})`);
@@ -61,15 +87,24 @@ t.test('lookups that pile up go together, and each gets what its own statement g
 
 t.test('no waiting while reads are few: each lookup is read at once, in its own statement', async (t) => {
   const reader = new TravellerReader(ctx.db, 4);
-  const answers = await Promise.all(queries.slice(0, 4).map((q) => reader.read(q)));
+  const answers = await Promise.all(queries.slice(0, 4).map((q, i) => reader.read({ query: q, audit: auditOf(`alone-${i}`) })));
   t.same(ids(answers[0]!), [alice.researcher.id]);
   t.same(reader.stats, { statements: 4, reads: 4, batched: 0 });
+  for (const [i, answer] of answers.entries()) {
+    t.same(
+      (await eventsOf(`alone-${i}`)).map((e) => ({ action: e.action, subject: e.subject })),
+      expectedEvents(answer),
+      `lookup ${i}: its own audit event, written by its statement`,
+    );
+  }
 });
 
 t.test('a change is seen by the next batched read (a suspension takes effect on the very next lookup)', async (t) => {
   const reader = new TravellerReader(ctx.db, 1);
   await queryRows(ctx.db, sql`update researchers set status = 'suspended' where id = ${carrier.researcher.id}::uuid`);
-  const answers = await Promise.all([byDocument(alice.passport), byDocument(carrier.passport), byDocument(carrier.passport)].map((q) => reader.read(q)));
+  const answers = await Promise.all(
+    [byDocument(alice.passport), byDocument(carrier.passport), byDocument(carrier.passport)].map((q, i) => reader.read({ query: q, audit: auditOf(`suspended-${i}`) })),
+  );
   t.equal(answers[1]![0]!.researcher.status, 'suspended');
   t.equal(answers[2]![0]!.researcher.status, 'suspended', 'in the batch too');
   t.ok(reader.stats.batched >= 2, 'the last two were read together');
@@ -94,6 +129,15 @@ t.test('through the API: concurrent lookups each answer their own traveller', as
     t.equal(res.statusCode, 200, `lookup ${i}`);
     t.equal(res.json<{ researcher: { id: string } }>().researcher.id, asked[i]!.researcher.id, `lookup ${i}: its own traveller`);
   }
+  // Right after the answers, the audit log has every one of them, in the chain (the journal is sealed before a read).
+  const auditor = await ctx.caller('auditor');
+  const log = await ctx.request({ method: 'GET', url: `/v1/audit-events?action=clearance.lookup&actor=${officer.userId}&limit=100`, token: auditor.token });
+  t.equal(log.statusCode, 200);
+  const subjects = log.json<{ items: { subject: string }[] }>().items.map((e) => e.subject);
+  t.same(subjects.sort(), asked.map((a) => `researcher:${a.researcher.id}`).sort(), 'one audit event per lookup, each naming its traveller');
+  const verify = await ctx.request({ method: 'GET', url: '/v1/audit-events/verify', token: auditor.token });
+  t.match(verify.json(), { ok: true, firstBadSeq: null }, 'the chain verifies with them');
+  t.same(await queryRows(ctx.db, sql`select id from audit_journal`), [], 'the journal is empty once sealed');
 });
 
 t.test('crossing reads that pile up go together, each with its key, traveller and items as alone', async (t) => {

@@ -1,3 +1,4 @@
+import { AuditSealer } from '../../src/audit/sealer.js';
 import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
@@ -126,7 +127,9 @@ export interface AuditRow {
   data: Record<string, unknown> | string;
 }
 
+/** The audit events after `seq`, once the lookups' journal is sealed (as the API seals it before a read). */
 export async function auditAfter(db: Db, seq: number): Promise<AuditRow[]> {
+  await new AuditSealer(db).sealAll();
   const rows = await queryRows<AuditRow>(
     db,
     sql`select seq, actor, role, action, subject, data from audit_events where seq > ${seq} order by seq`,
@@ -135,6 +138,7 @@ export async function auditAfter(db: Db, seq: number): Promise<AuditRow[]> {
 }
 
 export async function auditHead(db: Db): Promise<number> {
+  await new AuditSealer(db).sealAll();
   const [row] = await queryRows<{ seq: number | string | null }>(db, sql`select max(seq) as seq from audit_events`);
   return Number(row?.seq ?? 0);
 }

@@ -31,7 +31,7 @@ const verifySchema = z
   })
   .meta({ id: 'AuditVerification' });
 
-export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
+export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps, sealer }) => {
   const { db } = deps.database;
 
   app.get(
@@ -55,6 +55,8 @@ export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { d
     async (request) => {
       const { limit, cursor, action, subject, actor, from, to } = request.query;
       const after = decodeCursor(cursor, isNumber);
+      // Every lookup answered before this read is in the chain first (the journal, sealed).
+      await sealer.sealAll();
       const rows = await db
         .select()
         .from(auditEvents)
@@ -88,6 +90,9 @@ export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { d
         response: { 200: verifySchema, ...standardProblems },
       },
     },
-    async () => verifyChain(db),
+    async () => {
+      await sealer.sealAll();
+      return verifyChain(db);
+    },
   );
 };

@@ -123,16 +123,60 @@ const TRAVELLER_QUERIES = Object.fromEntries(
 ) as Record<TravellerShape, { name: string; text: string }>;
 
 /**
- * Several lookups of one shape in one statement: parameter i is the array of every
- * lookup's i-th value, and each row says which lookup (`ord`, from 1) it answers.
+ * A lookup's audit event, as far as it is known before the read: who, when, and what
+ * was asked. The read decides the rest — `clearance.lookup` with the researcher as its
+ * subject when exactly one traveller holds the document, `clearance.lookup_no_match`
+ * when none does; several (an ambiguous passport number, refused) record nothing.
  */
-const TRAVELLER_BATCH_QUERIES = Object.fromEntries(
+export interface LookupAudit {
+  at: Date;
+  actor: string;
+  role: string;
+  data: Record<string, unknown>;
+}
+
+/** The audit_journal row of each lookup whose travellers are in `matches` (count n, lowest researcher id rid). */
+const JOURNAL_INSERT = `insert into audit_journal (at, actor, role, action, subject, data)`;
+const journalAction = (n: string) => `case when ${n} = 1 then 'clearance.lookup' else 'clearance.lookup_no_match' end`;
+const journalSubject = (n: string, rid: string) => `case when ${n} = 1 then 'researcher:' || ${rid} end`;
+
+/**
+ * A lookup in one statement: the traveller card, and the lookup's audit event written to
+ * the journal (audit_journal) — committed together, before the answer leaves, in one
+ * round trip. The event enters the chain when the AuditSealer seals the journal.
+ */
+const LOOKUP_QUERIES = Object.fromEntries(
+  Object.entries(SHAPES).map(([shape, s]) => {
+    const p = (i: number) => `$${s.arity + i}`;
+    const text = `with t as materialized (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `$${i}`))} limit 5),
+j as (${JOURNAL_INSERT}
+  select ${p(1)}::timestamptz, ${p(2)}, ${p(3)}, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, ${p(4)}::jsonb
+    from (select count(*) as n, min(t.r_id::text) as rid from t) m where m.n <= 1)
+select * from t`;
+    return [shape, { name: `${s.name}_audited`, text }];
+  }),
+) as Record<TravellerShape, { name: string; text: string }>;
+
+/**
+ * Several lookups of one shape in one statement: parameter i is the array of every
+ * lookup's i-th value, then the arrays of their audit events' times, actors, roles and
+ * data; each row says which lookup (`ord`, from 1) it answers. One journal row per
+ * lookup, in their order, committed with the read as in LOOKUP_QUERIES.
+ */
+const LOOKUP_BATCH_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => {
     const cols = range(s.arity).map((i) => `q.v${i}`);
-    const text = `select q.ord::int as ord, t.*
-  from unnest(${range(s.arity).map((i) => `$${i}::text[]`).join(', ')}) with ordinality as q(${range(s.arity).map((i) => `v${i}`).join(', ')}, ord)
-  cross join lateral (${TRAVELLER_SELECT}${s.where(cols)} limit 5) t`;
-    return [shape, { name: `${s.name}_batch`, text }];
+    const p = (i: number) => `$${s.arity + i}`;
+    const text = `with q as materialized (
+  select * from unnest(${range(s.arity).map((i) => `$${i}::text[]`).join(', ')}, ${p(1)}::timestamptz[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::jsonb[])
+    with ordinality as q(${range(s.arity).map((i) => `v${i}`).join(', ')}, at, actor, role, data, ord)),
+t as materialized (select q.ord::int as ord, t.* from q cross join lateral (${TRAVELLER_SELECT}${s.where(cols)} limit 5) t),
+j as (${JOURNAL_INSERT}
+  select q.at, q.actor, q.role, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, q.data
+    from q cross join lateral (select count(*) as n, min(t.r_id::text) as rid from t where t.ord = q.ord) m
+   where m.n <= 1 order by q.ord)
+select * from t`;
+    return [shape, { name: `${s.name}_audited_batch`, text }];
   }),
 ) as Record<TravellerShape, { name: string; text: string }>;
 
@@ -152,14 +196,34 @@ function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, stri
   return [TRAVELLER_QUERIES[shape], values];
 }
 
+/** A lookup's read and its audit event (LOOKUP_QUERIES): the cards that hold the document. */
+export async function lookupTravellers(conn: Conn, q: DocumentQuery, audit: LookupAudit): Promise<TravellerCard[]> {
+  const [shape, values] = travellerShape(q);
+  const rows = await preparedRows<TravellerRow>(conn, LOOKUP_QUERIES[shape], [
+    ...values,
+    audit.at.toISOString(),
+    audit.actor,
+    audit.role,
+    JSON.stringify(audit.data),
+  ]);
+  return toCards(rows);
+}
+
 /**
- * The cards of several lookups of one shape, in one statement: answers[i] holds the
- * cards of lookup i (`values[i]` are its parameters, as travellerShape gives them).
+ * Several lookups of one shape, and their audit events, in one statement
+ * (LOOKUP_BATCH_QUERIES): answers[i] holds the cards of lookup i (`values[i]` are its
+ * parameters, as travellerShape gives them; `audits[i]` its event).
  */
-export async function findTravellersBatch(conn: Conn, shape: TravellerShape, values: string[][]): Promise<TravellerCard[][]> {
+export async function lookupTravellersBatch(conn: Conn, shape: TravellerShape, values: string[][], audits: LookupAudit[]): Promise<TravellerCard[][]> {
   const arity = SHAPES[shape].arity;
   const columns = range(arity).map((_, c) => values.map((v) => v[c]!));
-  const rows = await preparedRows<TravellerRow & { ord: number }>(conn, TRAVELLER_BATCH_QUERIES[shape], columns);
+  const rows = await preparedRows<TravellerRow & { ord: number }>(conn, LOOKUP_BATCH_QUERIES[shape], [
+    ...columns,
+    audits.map((a) => a.at.toISOString()),
+    audits.map((a) => a.actor),
+    audits.map((a) => a.role),
+    audits.map((a) => JSON.stringify(a.data)),
+  ]);
   const byLookup: TravellerRow[][] = values.map(() => []);
   for (const row of rows) byLookup[row.ord - 1]?.push(row);
   return byLookup.map(toCards);

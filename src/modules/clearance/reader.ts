@@ -3,10 +3,11 @@ import type { KeyRecord } from '../../http/idempotency.js';
 import {
   type CrossingReads,
   type DocumentQuery,
-  findTravellers,
   findTravellersAndItems,
   findTravellersAndItemsBatch,
-  findTravellersBatch,
+  type LookupAudit,
+  lookupTravellers,
+  lookupTravellersBatch,
   type TravellerCard,
   type TravellerShape,
   travellerShape,
@@ -79,13 +80,27 @@ export class BatchingReader<Q, R> {
   }
 }
 
-/** The lookups' reads: the traveller cards of a document (findTravellers), batched under load. */
-export class TravellerReader extends BatchingReader<DocumentQuery, TravellerCard[]> {
+export interface LookupRead {
+  query: DocumentQuery;
+  audit: LookupAudit;
+}
+
+/**
+ * The lookups' reads: the traveller cards of a document, each with its audit event
+ * written to the journal in the same statement (lookupTravellers), batched under load.
+ */
+export class TravellerReader extends BatchingReader<LookupRead, TravellerCard[]> {
   constructor(db: Db, maxInFlight?: number) {
     super(
-      (q) => travellerShape(q)[0],
-      (q) => findTravellers(db, q),
-      (shape, qs) => findTravellersBatch(db, shape, qs.map((q) => travellerShape(q)[1])),
+      (r) => travellerShape(r.query)[0],
+      (r) => lookupTravellers(db, r.query, r.audit),
+      (shape, rs) =>
+        lookupTravellersBatch(
+          db,
+          shape,
+          rs.map((r) => travellerShape(r.query)[1]),
+          rs.map((r) => r.audit),
+        ),
       maxInFlight,
     );
   }

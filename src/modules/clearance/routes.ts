@@ -13,7 +13,6 @@ import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pa
 import { problemSchema } from '../../http/problem.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import { recordStage } from '../../http/server-timing.js';
-import { AuditWriter } from '../../audit/writer.js';
 import {
   crossingBodySchema,
   crossingSchema,
@@ -36,16 +35,14 @@ function crossingScope(p: Principal) {
   return undefined;
 }
 
-export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
+export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps, sealer }) => {
   const { db } = deps.database;
-  const auditWriter = new AuditWriter(db);
   const crossingWriter = new CrossingWriter(db);
   const travellerReader = new TravellerReader(db);
   const crossingReader = new CrossingReader(db);
   const timing = deps.config.http.serverTiming;
   app.addHook('onClose', async () => {
     await crossingWriter.close();
-    await auditWriter.close();
   });
   // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
   const perOfficer =
@@ -69,7 +66,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
     async (request) => {
       perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
       return lookup(
-        { reader: travellerReader, now: deps.now, audit: auditWriter },
+        { reader: travellerReader, now: deps.now, sealer },
         request.user,
         request.body,
         timing ? (name, ms) => recordStage(request, name, ms) : undefined,

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { appendAuditAtCommit, type AuditEntry, outboxRecord } from '../../audit/chain.js';
-import type { AuditWriter } from '../../audit/writer.js';
+import type { AuditSealer } from '../../audit/sealer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
 import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
@@ -145,43 +145,45 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
 }
 
 export interface LookupDeps {
-  /** Reads the traveller, together with the lookups beside it when reads pile up. */
+  /** Reads the traveller and writes the lookup's audit event to the journal, in one statement, batched when reads pile up. */
   reader: TravellerReader;
   now: () => Date;
-  /** Group-commits the lookup events: concurrent lookups share one audit transaction. */
-  audit: AuditWriter;
+  /** Moves the journal's events into the chain, soon after. */
+  sealer: AuditSealer;
 }
 
-/** The officer's lookup: the card, and an audit event saying who looked up whom, from where. */
+/**
+ * The officer's lookup: the card, and an audit event saying who looked up whom, from
+ * where — written to the audit journal by the read's own statement, so that it has
+ * committed before the answer leaves, whatever the answer (a card, or no match).
+ */
 export async function lookup(
   deps: LookupDeps,
   officer: Principal,
   ref: TravellerRef,
-  /** Told how long the read and the wait for the audit event's commit took (Server-Timing). */
-  onStage?: (name: 'read' | 'audit', ms: number) => void,
+  /** Told how long the lookup's statement (its read and its audit event, committed) took (Server-Timing). */
+  onStage?: (name: 'db', ms: number) => void,
 ) {
   const now = deps.now();
   const id = identify(ref, '', now);
   const started = performance.now();
-  const card = onlyTraveller(await deps.reader.read(id.query), '');
-  const read = performance.now();
-  const audit: AuditEntry = {
-    actor: actorOf(officer),
-    role: officer.role,
-    action: card ? 'clearance.lookup' : 'clearance.lookup_no_match',
-    subject: card ? `researcher:${card.researcher.id}` : null,
-    data: {
-      checkpoint: officer.checkpoint ?? null,
-      via: ref.mrz ? 'mrz' : 'document',
-      documentKind: id.kind,
-      documentNumber: maskedNumber(id.number),
+  const found = await deps.reader.read({
+    query: id.query,
+    audit: {
+      at: now,
+      actor: actorOf(officer),
+      role: officer.role,
+      data: {
+        checkpoint: officer.checkpoint ?? null,
+        via: ref.mrz ? 'mrz' : 'document',
+        documentKind: id.kind,
+        documentNumber: maskedNumber(id.number),
+      },
     },
-  };
-  await deps.audit.append(audit, now);
-  if (onStage) {
-    onStage('read', read - started);
-    onStage('audit', performance.now() - read);
-  }
+  });
+  onStage?.('db', performance.now() - started);
+  deps.sealer.kick();
+  const card = onlyTraveller(found, '');
   if (!card) throw new NotFoundError('Traveller', 'No whitelisted researcher holds this document');
   // What would flag this traveller before any item is declared (no random draw).
   const alerts = decide({

@@ -1,0 +1,165 @@
+import { type Db, preparedRows, queryRows, type Tx } from '../db/client.js';
+import { sql } from 'drizzle-orm';
+import { type AuditEntry, auditRowsFromJson, type ChainHead, linkEntries, readHead, rowsAsJson } from './chain.js';
+
+/**
+ * One statement: the journal rows go into the chain linked after the head this sealer
+ * believes in, and out of the journal — only if the head is the one they were linked to
+ * (the head row is locked: FOR UPDATE returns the latest committed head, and the lock is
+ * held to the end of the transaction). Otherwise nothing is written and the statement
+ * answers the actual head, which this transaction now holds, to link again.
+ */
+const SEAL = {
+  name: 'hetao_audit_seal',
+  text: `with h as (select seq, hash from audit_head for update),
+ins as (
+  insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
+  ${auditRowsFromJson('$1', 'h, ')}
+   where h.seq = $2 and h.hash = $3
+  returning 1),
+up as (update audit_head set seq = $4, prev_hash = $5, hash = $6 where (select count(*) from ins) > 0),
+del as (delete from audit_journal where id = any($7::bigint[]) and (select count(*) from ins) > 0)
+select h.seq, h.hash, (select count(*) from ins)::int as inserted from h`,
+};
+
+interface JournalRow {
+  id: number | string;
+  at: Date | string;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string | null;
+  data: Record<string, unknown> | string;
+}
+
+/**
+ * Moves the lookups' audit events from the journal into the chain.
+ *
+ * A lookup writes its event to `audit_journal` in its own statement, with its read, and
+ * answers once that has committed: the event is durable before the answer leaves, and no
+ * lookup waits for the chain's lock or for another lookup's commit. The sealer then links
+ * the journal's rows, in the order they were written, to the chain (`audit_events`,
+ * hashed as every event is) and deletes them, in one transaction: a row is in the
+ * journal or in the chain, never both, never neither. It seals a little after a lookup
+ * (`delayMs`, so that one transaction carries many events), at start (what an instance
+ * that stopped abruptly left), before every read of the audit log (`sealAll`, so an
+ * auditor sees every lookup answered before the read), and at shutdown.
+ *
+ * Any instance seals any row: rows are taken FOR UPDATE (SKIP LOCKED in the background,
+ * waiting in sealAll), so two sealers never take the same row. The sealing transaction
+ * commits without waiting for its WAL flush (synchronous_commit off): the journal rows it
+ * deletes are already durable, so if the server crashed before the flush the whole
+ * transaction would be gone and its rows would still be in the journal, to be sealed
+ * again — and a later commit that is flushed flushes this one too (the WAL is written in
+ * order), so the chain never has a hole.
+ */
+export class AuditSealer {
+  private head: ChainHead | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Seals run one at a time in this process. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Transactions and events sealed, heads missed, failures: for the benchmark's profile and the tests. */
+  readonly stats = { seals: 0, events: 0, relinked: 0, failed: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly delayMs = 50,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  /** A lookup wrote to the journal: seal within `delayMs`. */
+  kick(): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exclusive(() => this.sealPending(false)).catch(() => {
+        // The database is away: the rows wait in the journal; try again later.
+        this.stats.failed += 1;
+        if (!this.closed && !this.timer) this.timer = setTimeout(() => this.kick(), 1000);
+      });
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Seals every event committed to the journal before the call. */
+  sealAll(): Promise<void> {
+    return this.exclusive(() => this.sealPending(true));
+  }
+
+  /** Stops sealing in the background and seals what is left (server shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sealAll();
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async sealPending(wait: boolean): Promise<void> {
+    while ((await this.sealBatch(wait)) === this.maxBatch) {
+      // a full batch: there may be more
+    }
+  }
+
+  /** One transaction: up to maxBatch journal rows into the chain. Answers how many. */
+  private async sealBatch(wait: boolean): Promise<number> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const rows = await queryRows<JournalRow>(
+          tx,
+          sql`select id, at, actor, role, action, subject, data, set_config('synchronous_commit', 'off', true) as async
+                from audit_journal order by id limit ${this.maxBatch} for update ${wait ? sql`` : sql`skip locked`}`,
+        );
+        if (rows.length === 0) return 0;
+        await this.append(tx, rows);
+        this.stats.seals += 1;
+        this.stats.events += rows.length;
+        return rows.length;
+      });
+    } catch (err) {
+      this.head = undefined;
+      throw err;
+    }
+  }
+
+  private async append(tx: Tx, rows: JournalRow[]): Promise<void> {
+    const entries: AuditEntry[] = rows.map((r) => ({
+      at: r.at instanceof Date ? r.at : new Date(r.at),
+      actor: r.actor,
+      role: r.role,
+      action: r.action,
+      subject: r.subject,
+      data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
+    }));
+    const ids = rows.map((r) => String(r.id));
+    this.head ??= await readHead(tx);
+    // Twice at most: after a miss, this transaction holds the head's lock and knows where it is.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const linked = linkEntries(this.head, entries, new Date());
+      const last = linked[linked.length - 1]!;
+      const [answer] = await preparedRows<{ seq: string | number; hash: string; inserted: number }>(tx, SEAL, [
+        rowsAsJson(linked),
+        this.head?.seq ?? 0,
+        this.head?.hash ?? '',
+        last.seq,
+        last.prevHash,
+        last.hash,
+        ids,
+      ]);
+      if (answer && answer.inserted === linked.length) {
+        this.head = { seq: last.seq, hash: last.hash };
+        return;
+      }
+      // Another appender moved the head (a crossing's event, another instance's seal).
+      this.stats.relinked += 1;
+      this.head = answer ? { seq: Number(answer.seq), hash: answer.hash } : undefined;
+    }
+    throw new Error('audit sealer: the chain head moved while this transaction held its lock');
+  }
+}
