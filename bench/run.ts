@@ -35,9 +35,8 @@ import {
   type SeedSummary,
 } from '../src/cli/seed-synthetic.js';
 import { envSchema } from '../src/config.js';
-import { parseServerTiming } from '../src/http/server-timing.js';
 import { benchArgs } from './args.js';
-import { RawHttpConnection, rawRequest } from './raw-http.js';
+import { Latencies, PacedGenerator, type Percentiles } from './paced.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const T0 = performance.now();
@@ -190,7 +189,16 @@ function tail(file: string): string {
   }
 }
 
+/** The paced generator's process, started on first use, stopped with the services. */
+let generator: PacedGenerator | undefined;
+function pacedGenerator(): PacedGenerator {
+  generator ??= PacedGenerator.start();
+  return generator;
+}
+
 async function stopAll(): Promise<void> {
+  generator?.close();
+  generator = undefined;
   await Promise.all(
     procs.map(
       (p) =>
@@ -359,40 +367,9 @@ interface Measurement {
   clearedPerSecond?: number;
   flagReasons?: Record<string, number>;
   /** Paced runs against a server with SERVER_TIMING on: the percentiles of each Server-Timing entry (app, read, audit). */
-  serverTiming?: Record<string, Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'>>;
+  serverTiming?: Record<string, Percentiles>;
   /** Paced runs: how late the generator sent each request after it was due. */
-  sendLag?: Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'>;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-class Latencies {
-  private data = new Float64Array(1 << 16);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort();
-  }
-  /** The percentiles every table reports, and the largest. */
-  summary(): Pick<Measurement, 'p50' | 'p975' | 'p99' | 'max'> {
-    const sorted = this.sorted();
-    return {
-      p50: percentile(sorted, 0.5),
-      p975: percentile(sorted, 0.975),
-      p99: percentile(sorted, 0.99),
-      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
-    };
-  }
+  sendLag?: Percentiles;
 }
 
 interface CannonSpec {
@@ -447,19 +424,14 @@ function runCannon(spec: CannonSpec): Promise<Measurement> {
   });
 }
 
-/**
- * A paced, open-loop generator: request i is due at start + i/rate, whatever happened
- * to the others; its latency counts from when it was due (no coordinated omission).
- * Requests go over raw keep-alive connections (RawHttpConnection), not node:http's
- * client: on two shared cores a heavier generator takes CPU from the servers it measures.
- */
-function runPaced(spec: {
+/** A paced, open-loop run (bench/paced.ts), in the generator's own process. */
+async function runPaced(spec: {
   target: string;
   label: string;
   base: string;
   path: string;
-  /** POST with this body; GET without. */
-  body?: () => string;
+  /** POST one of these, at random; GET without. */
+  bodies?: string[];
   headers: Record<string, string>;
   rate: number;
   seconds: number;
@@ -467,108 +439,32 @@ function runPaced(spec: {
   round: number;
 }): Promise<Measurement> {
   const url = new URL(spec.base);
-  const host = url.hostname;
-  const port = Number(url.port);
-  const lat = new Latencies();
-  const stages = new Map<string, Latencies>();
-  const sendLag = new Latencies();
-  const codes: Record<string, number> = {};
-  let errors = 0;
-  let sent = 0;
-  let done = 0;
-  // Up to 64 keep-alive connections, opened as needed; a request due while all are busy waits
-  // for one (its latency still counts from when it was due).
-  const idle: RawHttpConnection[] = [];
-  const open: RawHttpConnection[] = [];
-  const queued: { request: string; due: number }[] = [];
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const dispatch = (conn: RawHttpConnection, request: string, due: number) => {
-      // How late the generator itself sends (its timer, its share of the cores, a free connection): part of every latency.
-      sendLag.push(performance.now() - due);
-      conn.send(request).then(
-        (status) => {
-          lat.push(performance.now() - due);
-          if (conn.serverTiming) {
-            for (const [name, ms] of Object.entries(parseServerTiming(conn.serverTiming))) {
-              let stage = stages.get(name);
-              if (!stage) stages.set(name, (stage = new Latencies()));
-              stage.push(ms);
-            }
-          }
-          const c = String(status);
-          codes[c] = (codes[c] ?? 0) + 1;
-          done += 1;
-          const next = queued.shift();
-          if (next) dispatch(conn, next.request, next.due);
-          else idle.push(conn);
-        },
-        () => {
-          errors += 1;
-          done += 1;
-          open.splice(open.indexOf(conn), 1);
-          const next = queued.shift();
-          if (next) fire(next.request, next.due);
-        },
-      );
-    };
-    const fire = (request: string, due: number) => {
-      let conn = idle.pop();
-      // A server may close a keep-alive connection that sat idle: forget it, take another.
-      while (conn?.closed) {
-        open.splice(open.indexOf(conn), 1);
-        conn = idle.pop();
-      }
-      if (!conn && open.length < 64) {
-        conn = new RawHttpConnection(host, port);
-        open.push(conn);
-      }
-      if (conn) dispatch(conn, request, due);
-      else queued.push({ request, due });
-    };
-    const requestFor = () => {
-      const body = spec.body?.();
-      return rawRequest(body === undefined ? 'GET' : 'POST', spec.path, url.host, spec.headers, body);
-    };
-    const timer = setInterval(() => {
-      const elapsed = (performance.now() - t0) / 1000;
-      // Request i is due at i / rate: those due by now are 0 … floor(elapsed × rate).
-      const due = Math.min(Math.floor(elapsed * spec.rate) + 1, spec.rate * spec.seconds);
-      while (sent < due) {
-        fire(requestFor(), t0 + (sent / spec.rate) * 1000);
-        sent += 1;
-      }
-      if (elapsed >= spec.seconds) {
-        clearInterval(timer);
-        // Requests still queued when the time is up get 5 s to finish; the rest count as unfinished (errors).
-        const waitUntil = performance.now() + 5_000;
-        const finish = setInterval(() => {
-          if (done >= sent || performance.now() > waitUntil) {
-            clearInterval(finish);
-            for (const conn of open) conn.destroy();
-            const non2xx = Object.entries(codes).reduce((s, [c, n]) => (c.startsWith('2') ? s : s + n), 0);
-            resolve({
-              target: spec.target,
-              label: spec.label,
-              round: spec.round,
-              generator: 'paced',
-              dataset: spec.dataset,
-              seconds: spec.seconds,
-              requests: done,
-              rps: lat.length / ((performance.now() - t0) / 1000),
-              ...lat.summary(),
-              errors: errors + (sent - done),
-              timeouts: sent - done,
-              non2xx,
-              statusCodes: codes,
-              sendLag: sendLag.summary(),
-              ...(stages.size > 0 ? { serverTiming: Object.fromEntries([...stages].map(([name, l]) => [name, l.summary()])) } : {}),
-            });
-          }
-        }, 20);
-      }
-    }, 1);
+  const r = await pacedGenerator().run({
+    host: url.hostname,
+    port: Number(url.port),
+    path: spec.path,
+    headers: spec.headers,
+    ...(spec.bodies ? { bodies: spec.bodies } : {}),
+    rate: spec.rate,
+    seconds: spec.seconds,
   });
+  return {
+    target: spec.target,
+    label: spec.label,
+    round: spec.round,
+    generator: 'paced',
+    dataset: spec.dataset,
+    seconds: spec.seconds,
+    requests: r.requests,
+    rps: r.rps,
+    ...r.latency,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statusCodes: r.statusCodes,
+    sendLag: r.sendLag,
+    ...(r.serverTiming ? { serverTiming: r.serverTiming } : {}),
+  };
 }
 
 /**
@@ -878,7 +774,7 @@ function render(r: Results): string {
     'two queries, no auth, no validation, no audit, no response schema.');
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
     'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
-  out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_events, crossings, crossing_items, item_movements, ' +
+  out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, ' +
     'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server).');
   out.push(`- autocannon, ${r.settings.connections} connections, no pipelining. Why ${r.settings.connections}: enough to keep a pool of ${r.settings.pool} busy and the event loop fed ` +
     'on a 2-core box (the load generator shares the cores), few enough that p50 is not mostly queueing (at saturation p50 ≈ connections ÷ throughput); ' +
@@ -938,7 +834,7 @@ function render(r: Results): string {
     `Target: lookup p99 ≤ 10 ms at ${r.settings.rate} req/s. Two generators, because autocannon's \`overallRate\` is a budget per connection per one-second tick: ` +
       `each connection sends its share back to back as fast as answers come, then waits for the next second. That is a burst of ${r.settings.connections} concurrent requests ` +
       'at the start of every second, not a steady stream, and its p99 is close to the saturated p99 whenever the burst lasts longer than a few ms. The paced generator ' +
-      '(bench/run.ts `runPaced`) sends request i at t0 + i/rate on raw keep-alive connections (bench/raw-http.ts, about as light per request as autocannon, since it shares the cores with what it measures) whatever the others do, and counts each latency from when the request was due, ' +
+      '(bench/paced.ts, in a process of its own so that the pauses of the benchmark\'s own garbage collector are not charged to the servers) sends request i at t0 + i/rate on raw keep-alive connections (bench/raw-http.ts, about as light per request as autocannon, since it shares the cores with what it measures) whatever the others do, and counts each latency from when the request was due, ' +
       'so a stall is not hidden (no coordinated omission). The paced row is the one to read for "steady".',
   );
   out.push('');
@@ -955,21 +851,20 @@ function render(r: Results): string {
         pair(m),
         pair(m.sendLag, false),
         pair(m.serverTiming?.app),
-        pair(m.serverTiming?.read),
-        pair(m.serverTiming?.audit),
+        pair(m.serverTiming?.db),
         m.serverTiming?.app ? fmtMs(m.p99 - m.serverTiming.app.p99) : '–',
       ]);
     out.push(
       table(
-        ['round', 'as the generator saw it, p50 / p99 ms', 'sent late by the generator, p50 / p99', 'app: in the service, p50 / p99', 'read, p50 / p99', 'audit: waiting for the event\'s commit, p50 / p99', 'p99 outside the service (generator − app)'],
+        ['round', 'as the generator saw it, p50 / p99 ms', 'sent late by the generator, p50 / p99', 'app: in the service, p50 / p99', 'db: the statement (read + audit event, committed), p50 / p99', 'p99 outside the service (generator − app)'],
         timedRows,
       ),
     );
     out.push('');
     out.push(
       'From the Server-Timing header that the service sends when SERVER_TIMING is on (as here; src/http/server-timing.ts), read by the paced generator from every answer: ' +
-        '`app` runs from the request\'s first hook to its answer being sent, `read` is the lookup\'s statement (alone, or its share of a batch), `audit` is the wait for the ' +
-        'lookup\'s audit event to be committed (the group commit of the `AuditWriter`; the answer waits for it). What the generator sees beyond `app` lies outside the ' +
+        '`app` runs from the request\'s first hook to its answer being sent, `db` is the lookup\'s one statement (alone, or the batch it went in): its read and its audit ' +
+        'event written to the journal, committed — the answer waits for it. What the generator sees beyond `app` lies outside the ' +
         'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself — how late it sent each request after it was due is measured too. Each column has its own percentiles, of different requests, so they do not add up.',
     );
     out.push('');
@@ -1162,7 +1057,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const t0 = Date.now();
     await withClient(seeds.get(n)!.url, (c) =>
-      c.query('vacuum (analyze) items, audit_head, audit_outbox, audit_events, crossings, crossing_items, item_movements, idempotency_keys'),
+      c.query('vacuum (analyze) items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, idempotency_keys'),
     );
     log(`dataset ${n}: vacuumed the workload's tables in ${((Date.now() - t0) / 1000).toFixed(1)} s (autovacuum is ${autovacuum})`);
   }
@@ -1230,10 +1125,7 @@ async function main(): Promise<void> {
 
   // 4. steady rate: autocannon overallRate and the paced generator, service and bare pg, alternating
   const steady: Measurement[] = [];
-  const lookupBody = (sample: Doc[]) => () => {
-    const d = sample[Math.floor(Math.random() * sample.length)]!;
-    return JSON.stringify({ document: { kind: d.kind, number: d.number } });
-  };
+  const lookupBodies = (sample: Doc[]) => sample.map((d) => JSON.stringify({ document: { kind: d.kind, number: d.number } }));
   const steadyRounds = quick ? 1 : ROUNDS;
   // The floors, measured alongside: the hello-world at the same pace (HTTP on this machine),
   // and one Postgres round trip and one durable commit, alone (the lookup makes one of each).
@@ -1247,9 +1139,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= steadyRounds; round++) {
     const runs: (() => Promise<Measurement>)[] = [
       () => runCannon({ target: 'a', label: labels.a, base: mainService.base, setupClient: lookupSetup(mainSample, mainOfficers.map((o) => o.token)), dataset: mainSize, round, seconds: DURATION, overallRate: RATE }),
-      () => runPaced({ target: 'a', label: labels.a, base: mainService.base, path: '/v1/clearance/lookup', body: lookupBody(mainSample), headers: { authorization: `Bearer ${mainOfficers[round % mainOfficers.length]!.token}` }, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
+      () => runPaced({ target: 'a', label: labels.a, base: mainService.base, path: '/v1/clearance/lookup', bodies: lookupBodies(mainSample), headers: { authorization: `Bearer ${mainOfficers[round % mainOfficers.length]!.token}` }, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
       () => runCannon({ target: 'd', label: labels.d, base: pgRef.base, setupClient: lookupSetup(mainSample, mainOfficers.map((o) => o.token)), dataset: mainSize, round, seconds: DURATION, overallRate: RATE }),
-      () => runPaced({ target: 'd', label: labels.d, base: pgRef.base, path: '/v1/clearance/lookup', body: lookupBody(mainSample), headers: { authorization: `Bearer ${mainOfficers[0]!.token}` }, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
+      () => runPaced({ target: 'd', label: labels.d, base: pgRef.base, path: '/v1/clearance/lookup', bodies: lookupBodies(mainSample), headers: { authorization: `Bearer ${mainOfficers[0]!.token}` }, rate: RATE, seconds: DURATION, dataset: mainSize, round }),
     ];
     runs.push(...floorRuns(round));
     const rotated = [...runs.slice((round - 1) % runs.length), ...runs.slice(0, (round - 1) % runs.length)];
@@ -1272,7 +1164,7 @@ async function main(): Promise<void> {
         const svc = services.get(n)!;
         const toks = officers.get(n)!.map((o) => o.token);
         const m = paced
-          ? await runPaced({ target: 'a', label: '(a) lookup', base: svc.base, path: '/v1/clearance/lookup', body: lookupBody(samples.get(n)!), headers: { authorization: `Bearer ${toks[round % toks.length]!}` }, rate: SCALE_RATE, seconds: DURATION, dataset: n, round })
+          ? await runPaced({ target: 'a', label: '(a) lookup', base: svc.base, path: '/v1/clearance/lookup', bodies: lookupBodies(samples.get(n)!), headers: { authorization: `Bearer ${toks[round % toks.length]!}` }, rate: SCALE_RATE, seconds: DURATION, dataset: n, round })
           : await runCannon({ target: 'a', label: '(a) lookup', base: svc.base, setupClient: lookupSetup(samples.get(n)!, toks), dataset: n, round, seconds: DURATION });
         scale.push(m);
         log(`scale ${String(n).padStart(8)} round ${round} ${paced ? `paced ${SCALE_RATE}/s` : 'saturated'}: ${fmtRps(m.rps)} req/s p50 ${fmtMs(m.p50)} p99 ${fmtMs(m.p99)} ms non-2xx ${m.non2xx}`);
