@@ -56,6 +56,10 @@ function makePool(url: string, opts: DatabaseOptions, role: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolMax ?? 10,
+    // Two connections stay open through quiet spells (the others close after 30 s idle): the
+    // first lookups after a quiet night do not pay for a new backend and for preparing the
+    // lookup's statements again.
+    min: Math.min(2, opts.poolMax ?? 10),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 15_000,
