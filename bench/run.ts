@@ -548,6 +548,27 @@ async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Pr
 }
 
 /** The seeder's sample file when it belongs to this seed; else a random sample read with TABLESAMPLE. */
+/**
+ * Reads every table and index of a dataset, so that its pages are in the machine's page
+ * cache when it is measured, as a deployment's working set is after hours of lookups: on
+ * this VM the kernel (kdamond) takes cold pages back between runs, and a 1 M dataset
+ * (2.3 GB) then answers from the disk for minutes. pg_prewarm in 'read' mode reads into
+ * the page cache only; answers how long it took, or null where the extension is missing.
+ */
+async function prewarm(url: string): Promise<number | null> {
+  return withClient(url, async (c) => {
+    const t0 = Date.now();
+    try {
+      await c.query('create extension if not exists pg_prewarm');
+      await c.query(`select sum(pg_prewarm(c.oid, 'read')) from pg_class c
+                      where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'i', 'm')`);
+    } catch {
+      return null;
+    }
+    return (Date.now() - t0) / 1000;
+  });
+}
+
 async function documentSample(seed: SeedSummary): Promise<Doc[]> {
   const file = sampleFileOf(seed.database);
   if (existsSync(file)) {
@@ -778,7 +799,8 @@ function render(r: Results): string {
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
     'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
   out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, ' +
-    'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server).');
+    'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server). ' +
+    'Before the (a)–(d) rounds, the steady rounds and the scale series, every table and index of the datasets they use is read into the page cache (`pg_prewarm`, mode `read`), as a deployment\'s working set is after hours of lookups: the kernel of this VM (kdamond) takes cold pages back between runs, and the 1 M dataset would otherwise answer from the disk.');
   out.push(`- autocannon, ${r.settings.connections} connections, no pipelining. Why ${r.settings.connections}: enough to keep a pool of ${r.settings.pool} busy and the event loop fed ` +
     'on a 2-core box (the load generator shares the cores), few enough that p50 is not mostly queueing (at saturation p50 ≈ connections ÷ throughput); ' +
     'it is also in the range of the officers’ desks that one deployment serves. Latencies are exact (from autocannon\'s per-response timings), not whole milliseconds.');
@@ -1069,6 +1091,13 @@ async function main(): Promise<void> {
     );
     log(`dataset ${n}: vacuumed the workload's tables in ${((Date.now() - t0) / 1000).toFixed(1)} s (autovacuum is ${autovacuum})`);
   }
+  const warmAll = async (datasets: number[]) => {
+    for (const n of datasets) {
+      const took = await prewarm(seeds.get(n)!.url);
+      log(`dataset ${n}: ${took === null ? 'pg_prewarm is not available: pages are read as they are needed' : `read into the page cache in ${took.toFixed(1)} s`}`);
+    }
+  };
+  await warmAll([mainSize]);
   const officers = new Map<number, Officer[]>();
   for (const n of sizes) officers.set(n, await officerTokens(services.get(n)!.base, seeds.get(n)!.url));
   const mainService = services.get(mainSize)!;
@@ -1132,6 +1161,7 @@ async function main(): Promise<void> {
   }
 
   // 4. steady rate: autocannon overallRate and the paced generator, service and bare pg, alternating
+  await warmAll([mainSize]);
   const steady: Measurement[] = [];
   const lookupBodies = (sample: Doc[]) => sample.map((d) => JSON.stringify({ document: { kind: d.kind, number: d.number } }));
   const steadyRounds = quick ? 1 : ROUNDS;
@@ -1163,6 +1193,7 @@ async function main(): Promise<void> {
   await withClient(mainSeed.url, (c) => c.query('drop table if exists bench_commit_probe'));
 
   // 5. scale series: the lookup on every dataset, saturated, paced light and paced at the steady rate, sizes alternating
+  await warmAll(sizes);
   const scale: Measurement[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const rotated = [...sizes.slice((round - 1) % sizes.length), ...sizes.slice(0, (round - 1) % sizes.length)];
