@@ -914,8 +914,8 @@ function render(r: Results): string {
     out.push(table(['floor', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms (any round)', 'errors + non-2xx'], floorRows));
     out.push('');
     out.push(
-      'Measured in the same rounds as the table above. A lookup is one HTTP exchange, one Postgres round trip (the read) and a share of one durable commit ' +
-        '(its audit event, group-committed with the events of the lookups beside it; the answer waits for it): its latency cannot go below theirs. ' +
+      'Measured in the same rounds as the table above. A lookup is one HTTP exchange and one Postgres statement that reads and writes its audit event, ' +
+        'then commits durably (the answer waits for it; Postgres shares one WAL flush among the commits that arrive together): its latency cannot go below theirs. ' +
         'The Postgres probes run one statement at a time on one connection with nothing else running, so they are the best case of this disk and this scheduler.',
     );
     out.push('');

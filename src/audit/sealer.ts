@@ -76,7 +76,12 @@ export class AuditSealer {
       this.exclusive(() => this.sealPending(false)).catch(() => {
         // The database is away: the rows wait in the journal; try again later.
         this.stats.failed += 1;
-        if (!this.closed && !this.timer) this.timer = setTimeout(() => this.kick(), 1000);
+        if (this.closed || this.timer) return;
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.kick();
+        }, 1000);
+        this.timer.unref();
       });
     }, this.delayMs);
     this.timer.unref();

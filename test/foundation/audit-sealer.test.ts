@@ -93,6 +93,23 @@ t.test('kick: a lookup’s event is sealed in the background, soon after', async
   t.equal(await journalCount(ctx.db), 1, 'a closed sealer seals no more (the next instance will)');
 });
 
+t.test('a seal that fails (the database away, a table missing) is tried again a second later, without another lookup', async (t) => {
+  const ctx = await quietApp(t);
+  const sealer = new AuditSealer(ctx.db, 10);
+  await journal(ctx.db, ['f.waiting']);
+  // The journal out of the sealer's reach: its statement fails.
+  await queryRows(ctx.db, sql`alter table audit_journal rename to audit_journal_away`);
+  sealer.kick();
+  const until = Date.now() + 5_000;
+  while (sealer.stats.failed === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  t.equal(sealer.stats.failed, 1, 'the seal failed');
+  await queryRows(ctx.db, sql`alter table audit_journal_away rename to audit_journal`);
+  while ((await journalCount(ctx.db)) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await journalCount(ctx.db), 0, 'sealed by the retry, with no new kick');
+  t.equal((await queryRows(ctx.db, sql`select 1 from audit_events where action = 'f.waiting'`)).length, 1);
+  await sealer.close();
+});
+
 t.test('what an instance left in the journal when it died is sealed before the next audit read', async (t) => {
   const ctx = await quietApp(t);
   // Rows committed by lookups of an instance that was killed before its sealer ran.
