@@ -59,7 +59,7 @@ export class AuditSealer {
   /** Seals run one at a time in this process. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Transactions and events sealed, heads missed, failures: for the benchmark's profile and the tests. */
+  /** Transactions and events sealed, heads missed, failures: for the tests. */
   readonly stats = { seals: 0, events: 0, relinked: 0, failed: 0 };
 
   constructor(

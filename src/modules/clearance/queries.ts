@@ -135,7 +135,7 @@ export interface LookupAudit {
   data: Record<string, unknown>;
 }
 
-/** The audit_journal row of each lookup whose travellers are in `matches` (count n, lowest researcher id rid). */
+/** A lookup's audit_journal row, decided from `n`, how many travellers it found, and `rid`, the researcher's id when one. */
 const JOURNAL_INSERT = `insert into audit_journal (at, actor, role, action, subject, data)`;
 const journalAction = (n: string) => `case when ${n} = 1 then 'clearance.lookup' else 'clearance.lookup_no_match' end`;
 const journalSubject = (n: string, rid: string) => `case when ${n} = 1 then 'researcher:' || ${rid} end`;
