@@ -150,10 +150,9 @@ export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; val
   };
 }
 
-/** An audit_outbox row as a JSON record, for statements that insert outbox rows from jsonb. */
-export function outboxRecord(entry: AuditEntry, at: Date) {
+/** An audit_journal row as a JSON record, for statements that insert journal rows from jsonb (sealed by the AuditSealer). */
+export function journalRecord(entry: AuditEntry, at: Date) {
   const event = eventOf(entry, at);
-  const { prefix, suffix } = canonicalAroundSeq(event);
   return {
     audit_at: event.at.toISOString(),
     actor: event.actor,
@@ -161,15 +160,14 @@ export function outboxRecord(entry: AuditEntry, at: Date) {
     action: event.action,
     subject: event.subject,
     data: event.data,
-    canonical_prefix: prefix,
-    canonical_suffix: suffix,
   };
 }
 
 /** The columns of an audit_outbox row, in this order: at, actor, role, action, subject, data, prefix, suffix. */
 function outboxValues(entry: AuditEntry, at: Date): unknown[] {
-  const r = outboxRecord(entry, at);
-  return [r.audit_at, r.actor, r.role, r.action, r.subject, JSON.stringify(r.data), r.canonical_prefix, r.canonical_suffix];
+  const event = eventOf(entry, at);
+  const { prefix, suffix } = canonicalAroundSeq(event);
+  return [event.at.toISOString(), event.actor, event.role, event.action, event.subject, JSON.stringify(event.data), prefix, suffix];
 }
 
 /** Inserts one outbox row from the values of outboxValues. */

@@ -33,17 +33,18 @@ interface JournalRow {
 }
 
 /**
- * Moves the lookups' audit events from the journal into the chain.
+ * Moves the audit events of lookups and crossings from the journal into the chain.
  *
- * A lookup writes its event to `audit_journal` in its own statement, with its read, and
- * answers once that has committed: the event is durable before the answer leaves, and no
- * lookup waits for the chain's lock or for another lookup's commit. The sealer then links
+ * A lookup writes its event to `audit_journal` in its own statement, with its read, and a
+ * crossing in the statement that writes it; each answers once that has committed: the
+ * event is durable before the answer leaves, and neither waits for the chain's lock or
+ * for another's commit (the hot paths of the border desks). The sealer then links
  * the journal's rows, in the order they were written, to the chain (`audit_events`,
  * hashed as every event is) and deletes them, in one transaction: a row is in the
- * journal or in the chain, never both, never neither. It seals a little after a lookup
+ * journal or in the chain, never both, never neither. It seals a little after a lookup or a crossing
  * (`delayMs`, so that one transaction carries many events), at start (what an instance
  * that stopped abruptly left), before every read of the audit log (`sealAll`, so an
- * auditor sees every lookup answered before the read), and at shutdown.
+ * auditor sees every lookup and crossing answered before the read), and at shutdown.
  *
  * Any instance seals any row: rows are taken FOR UPDATE (SKIP LOCKED in the background,
  * waiting in sealAll), so two sealers never take the same row. The sealing transaction
@@ -68,7 +69,7 @@ export class AuditSealer {
     private readonly maxBatch = 1000,
   ) {}
 
-  /** A lookup wrote to the journal: seal within `delayMs`. */
+  /** A lookup or a crossing wrote to the journal: seal within `delayMs`. */
   kick(): void {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {

@@ -127,7 +127,7 @@ export interface AuditRow {
   data: Record<string, unknown> | string;
 }
 
-/** The audit events after `seq`, once the lookups' journal is sealed (as the API seals it before a read). */
+/** The audit events after `seq`, once the journal (lookups, crossings) is sealed (as the API seals it before a read). */
 export async function auditAfter(db: Db, seq: number): Promise<AuditRow[]> {
   await new AuditSealer(db).sealAll();
   const rows = await queryRows<AuditRow>(

@@ -96,11 +96,13 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       const fast = await tryRecordCrossing(crossingReader, crossingWriter, crossingDeps, request.user, request.body, key);
       if (fast && 'replay' in fast) return answerStored(reply, fast.replay, key);
       if (fast) {
+        // Its audit event is in the journal: the sealer links it to the chain soon after.
+        sealer.kick();
         reply.code(201).header('location', fast.location);
         return fast.view;
       }
       // … or, when that could not be written as decided, decided again inside a transaction under locks.
-      return idempotent(
+      const answer = await idempotent(
         db,
         request,
         reply,
@@ -111,6 +113,8 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
         },
         { required: true, checkInWork: true, record: key },
       );
+      sealer.kick();
+      return answer;
     },
   );
 

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { appendAuditAtCommit, type AuditEntry, outboxRecord } from '../../audit/chain.js';
+import { appendAuditAtCommit, type AuditEntry, journalRecord } from '../../audit/chain.js';
 import type { AuditSealer } from '../../audit/sealer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
@@ -319,8 +319,9 @@ m as (
 }
 
 /**
- * Crossings, each with its declared lines, what it moves, its audit event (linked to
- * the chain at commit) and its Idempotency-Key record, written in one statement: one
+ * Crossings, each with its declared lines, what it moves, its audit event (into the
+ * journal, which the AuditSealer links to the chain soon after, and before any audit
+ * read) and its Idempotency-Key record, written in one statement: one
  * crossing inside its own transaction, or many at once (CrossingWriter).
  *
  * A crossing is written only if what it was decided on still holds: every declared
@@ -335,7 +336,7 @@ const WRITE_CROSSINGS = {
     idx int, id uuid, checkpoint text, direction text, officer_id uuid, researcher_id uuid, institution_id uuid,
     document_kind text, document_number text, via_mrz boolean, decision text, reasons jsonb, reason_codes text[],
     decided_at timestamptz, lines jsonb, expect jsonb, changes jsonb, movements jsonb,
-    audit_at timestamptz, actor text, role text, action text, subject text, data jsonb, canonical_prefix text, canonical_suffix text,
+    audit_at timestamptz, actor text, role text, action text, subject text, data jsonb,
     key_principal text, key_value text, key_route text, request_hash text, response jsonb, headers jsonb)),
 e as (select input.idx, ex.id, ex.version from input cross join lateral jsonb_to_recordset(input.expect) as ex(id uuid, version int)),
 lk as materialized (select it.id, it.version from items it where it.id in (select id from e) order by it.id for update of it),
@@ -356,8 +357,8 @@ l as (
     from ok cross join lateral jsonb_to_recordset(ok.lines) as ln(line int, item_id uuid, serial_number text, quantity double precision, sha256 text)),
 ${movesCtes({ from: 'ok cross join lateral ', changes: 'ok.changes', movements: 'ok.movements', now: 'ok.decided_at' })},
 o as (
-  insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
-  select audit_at, actor, role, action, subject, data, canonical_prefix, canonical_suffix from ok order by idx),
+  insert into audit_journal (at, actor, role, action, subject, data)
+  select audit_at, actor, role, action, subject, data from ok order by idx),
 k as (
   insert into idempotency_keys (principal, key, route, request_hash, status_code, response, headers)
   select key_principal, key_value, key_route, request_hash, 201, response, headers from ok where key_principal is not null)
@@ -551,7 +552,7 @@ function planCrossing(
       expect,
       changes: plan.changes,
       movements: plan.movements,
-      ...outboxRecord(audit, now),
+      ...journalRecord(audit, now),
       // The Idempotency-Key's record (null: no key).
       key_principal: key?.principal ?? null,
       key_value: key?.key ?? null,
@@ -565,7 +566,7 @@ function planCrossing(
 
 /**
  * Declares a crossing inside its transaction: lock the declared items, decide, write the
- * crossing, move what a CLEARED crossing moves, append the audit event (at commit).
+ * crossing, move what a CLEARED crossing moves, write the audit event to the journal.
  */
 export async function recordCrossing(tx: Conn, deps: CrossingDeps, officer: Principal, input: CrossingInput, key?: KeyRecord) {
   const d = declaration(deps, officer, input);

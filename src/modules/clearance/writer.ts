@@ -9,8 +9,9 @@ interface Waiting {
 /**
  * Group commit for crossings decided without locks (tryRecordCrossing): the crossings
  * waiting when a write starts go in one statement (WRITE_CROSSINGS) and one commit, so
- * the desks of every checkpoint share the statement, the WAL flush and the turn of the
- * chain's lock at commit instead of queueing for them one by one. Alone, a crossing is
+ * the desks of every checkpoint share the statement and the WAL flush instead of
+ * queueing for them one by one (the audit events go to the journal, so no crossing waits
+ * for the chain's lock). Alone, a crossing is
  * one statement, as in its own transaction.
  *
  * A crossing is written only if what it was decided on still holds; a batch never holds
