@@ -37,6 +37,7 @@ import {
 import { envSchema } from '../src/config.js';
 import { benchArgs } from './args.js';
 import { Latencies, PacedGenerator, type Percentiles } from './paced.js';
+import { type BenchCluster, startBenchCluster } from './pg-cluster.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const T0 = performance.now();
@@ -57,8 +58,11 @@ const USAGE = `Usage: npm run bench [-- options]   (npm run bench:quick = --quic
   --scale-rate R       the paced rate of the scale series: light load, so latency is the cost of one lookup (default 100)
   --out FILE           report (default docs/performance.md; bench/results/performance-quick.md in --quick)
 
-Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the
-Postgres server on which hetao_bench_<N> databases are created, seeded once and reused.
+Postgres: the benchmark starts a cluster of its own (bench/pg-cluster.ts) from the machine's PostgreSQL
+binaries (BENCH_PG_BIN, else /usr/lib/postgresql/15/bin, else pg_config --bindir), with its data in
+bench/results/pgcluster (kept between runs) and shared_buffers sized for the data (a quarter of the memory).
+hetao_bench_<N> databases are created there, seeded once and reused. BENCH_DATABASE_URL (e.g.
+postgres://postgres@127.0.0.1:5432/postgres) names another server to use instead, as it is configured.
 `;
 
 const opt = benchArgs(
@@ -94,7 +98,9 @@ const SCALE_RATE = int(opt['scale-rate'], 100);
 /** Pace of the Postgres floor probes (one connection, one statement at a time). */
 const PROBE_RATE = 200;
 const OUT = opt.out ?? (quick ? join(BENCH_RESULTS_DIR, 'performance-quick.md') : join(ROOT, 'docs', 'performance.md'));
-const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The Postgres server of the datasets: BENCH_DATABASE_URL, or the benchmark's own cluster (set in main). */
+let SERVER_URL = process.env.BENCH_DATABASE_URL ?? '';
+let cluster: BenchCluster | undefined;
 for (const [name, v] of Object.entries({ sizes: Math.min(...sizes), ROUNDS, DURATION, CONNECTIONS, POOL, RATE, SCALE_RATE })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer`);
 }
@@ -219,6 +225,7 @@ async function stopAll(): Promise<void> {
 }
 process.on('exit', () => {
   for (const p of procs) if (!p.exited) p.child.kill('SIGKILL');
+  cluster?.stop();
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -555,17 +562,23 @@ async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Pr
  * (2.3 GB) then answers from the disk for minutes. pg_prewarm in 'read' mode reads into
  * the page cache only; answers how long it took, or null where the extension is missing.
  */
-async function prewarm(url: string): Promise<number | null> {
+async function prewarm(url: string): Promise<{ seconds: number; mode: 'buffer' | 'read' } | null> {
   return withClient(url, async (c) => {
     const t0 = Date.now();
     try {
       await c.query('create extension if not exists pg_prewarm');
-      await c.query(`select sum(pg_prewarm(c.oid, 'read')) from pg_class c
+      // Into Postgres's own buffers when the dataset fits in them (the bench cluster), else into the page cache.
+      const { rows } = await c.query<{ fits: boolean }>(
+        `select pg_database_size(current_database()) < 0.9 * (select setting::bigint * current_setting('block_size')::bigint
+                                                                  from pg_settings where name = 'shared_buffers') as fits`,
+      );
+      const mode = rows[0]?.fits ? 'buffer' : 'read';
+      await c.query(`select sum(pg_prewarm(c.oid, '${mode}')) from pg_class c
                       where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'i', 'm')`);
+      return { seconds: (Date.now() - t0) / 1000, mode };
     } catch {
       return null;
     }
-    return (Date.now() - t0) / 1000;
   });
 }
 
@@ -724,8 +737,19 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), line(headers.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
+/** The Postgres server of the run and the settings that matter for the figures. */
+interface PgServer {
+  version: string;
+  sharedBuffers: string;
+  maxWalSize: string;
+  autovacuum: string;
+  synchronousCommit: string;
+}
+
 interface Results {
   mode: 'quick' | 'full';
+  /** The server: the benchmark's own cluster, or BENCH_DATABASE_URL (absent from runs before 2026-12-07 evening). */
+  postgres?: PgServer & { own: boolean };
   command: string;
   startedAt: string;
   finishedAt: string;
@@ -785,6 +809,18 @@ function render(r: Results): string {
       `which is why the targets alternate round by round within one run (${r.settings.rounds} rounds × ${r.settings.duration} s per target, ` +
       `after ${r.settings.warmup} s of warm-up each, not recorded) and the tables give the median of the rounds with the range of req/s.`,
   );
+  if (r.postgres) {
+    const pgs = r.postgres;
+    out.push('');
+    out.push(
+      (pgs.own
+        ? `Postgres: the benchmark's own cluster (bench/pg-cluster.ts: this machine's PostgreSQL binaries, data kept in bench/results/pgcluster), ` +
+          `sized for the data as a deployment's server is — shared_buffers ${pgs.sharedBuffers} (a quarter of the memory), max_wal_size ${pgs.maxWalSize}; ` +
+          'otherwise as packaged'
+        : `Postgres: the server at BENCH_DATABASE_URL, as it is configured — shared_buffers ${pgs.sharedBuffers}, max_wal_size ${pgs.maxWalSize}`) +
+        ` (synchronous_commit ${pgs.synchronousCommit}, autovacuum ${pgs.autovacuum}).`,
+    );
+  }
   out.push('');
   out.push('## Setup');
   out.push('');
@@ -799,8 +835,8 @@ function render(r: Results): string {
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
     'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
   out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, ' +
-    'idempotency_keys) are `VACUUM (ANALYZE)`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (it is, on this server). ' +
-    'Before the (a)–(d) rounds, the steady rounds and the scale series, every table and index of the datasets they use is read into the page cache (`pg_prewarm`, mode `read`), as a deployment\'s working set is after hours of lookups: the kernel of this VM (kdamond) takes cold pages back between runs, and the 1 M dataset would otherwise answer from the disk.');
+    `idempotency_keys) are \`VACUUM (ANALYZE)\`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (${r.postgres ? `it is ${r.postgres.autovacuum} on this server` : 'it was, on the server of the runs before 2026-12-07 evening'}). ` +
+    'Before the (a)–(d) rounds, the steady rounds and the scale series, every table and index of the datasets they use is read in with `pg_prewarm` — into Postgres\'s buffers (mode `buffer`) where the dataset fits in them, else into the page cache (mode `read`) — as a deployment\'s working set is after hours of lookups: the kernel of this VM (kdamond) takes cold pages of the page cache back, and the 1 M dataset would otherwise answer from the disk.');
   out.push(`- autocannon, ${r.settings.connections} connections, no pipelining. Why ${r.settings.connections}: enough to keep a pool of ${r.settings.pool} busy and the event loop fed ` +
     'on a 2-core box (the load generator shares the cores), few enough that p50 is not mostly queueing (at saturation p50 ≈ connections ÷ throughput); ' +
     'it is also in the range of the officers’ desks that one deployment serves. Latencies are exact (from autocannon\'s per-response timings), not whole milliseconds.');
@@ -1037,7 +1073,18 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = os.loadavg();
   const cpuStart = cpuTimes();
-  const pgVersion = await withClient(SERVER_URL, async (c) => (await c.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v);
+  if (!SERVER_URL) {
+    cluster = startBenchCluster({ baseDir: join(BENCH_RESULTS_DIR, 'pgcluster'), port: await freePort(), log });
+    SERVER_URL = cluster.url;
+  }
+  const server = await withClient(SERVER_URL, async (c) =>
+    (await c.query<PgServer>(
+      `select current_setting('server_version') as version, current_setting('shared_buffers') as "sharedBuffers",
+              current_setting('max_wal_size') as "maxWalSize", current_setting('autovacuum') as autovacuum,
+              current_setting('synchronous_commit') as "synchronousCommit"`,
+    )).rows[0]!,
+  );
+  const pgVersion = server.version;
   log(`${quick ? 'quick' : 'full'} run: datasets ${sizes.join(', ')}, main ${mainSize}, ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections, pool ${POOL}`);
 
   // 1. datasets
@@ -1094,7 +1141,7 @@ async function main(): Promise<void> {
   const warmAll = async (datasets: number[]) => {
     for (const n of datasets) {
       const took = await prewarm(seeds.get(n)!.url);
-      log(`dataset ${n}: ${took === null ? 'pg_prewarm is not available: pages are read as they are needed' : `read into the page cache in ${took.toFixed(1)} s`}`);
+      log(`dataset ${n}: ${took === null ? 'pg_prewarm is not available: pages are read as they are needed' : `read into ${took.mode === 'buffer' ? "Postgres's buffers" : 'the page cache'} in ${took.seconds.toFixed(1)} s`}`);
     }
   };
   await warmAll([mainSize]);
@@ -1232,6 +1279,7 @@ async function main(): Promise<void> {
     finishedAt: finishedAt.toISOString(),
     minutes: (finishedAt.getTime() - startedAt.getTime()) / 60_000,
     machine: machine(pgVersion),
+    postgres: { ...server, own: cluster !== undefined },
     loadAverage: { start: loadStart, end: os.loadavg() },
     stealShare: stealBetween(cpuStart, cpuTimes()),
     settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, pool: POOL, rate: RATE, scaleRate: SCALE_RATE, mainSize, sizes },
@@ -1250,10 +1298,12 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\n`);
   const shown = (f: string) => (isAbsolute(f) ? relative(ROOT, f) || f : f);
   log(`wrote ${shown(OUT)} and ${shown(jsonFile)} in ${results.minutes.toFixed(1)} minutes`);
+  cluster?.stop();
 }
 
 main().catch(async (err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   await stopAll();
+  cluster?.stop();
   process.exit(1);
 });
