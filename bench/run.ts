@@ -2,8 +2,9 @@
  * `npm run bench` / `npm run bench:quick`: the service against bare references, on
  * this machine, in one run.
  *
- * 1. Seeds (or reuses) synthetic whitelists on the local Postgres (BENCH_DATABASE_URL,
- *    the server on which hetao_bench_* databases are created): 10 k, 100 k, 1 M researchers.
+ * 1. Starts the benchmark's own Postgres cluster (bench/pg-cluster.ts; or uses the server
+ *    at BENCH_DATABASE_URL) and seeds (or reuses) synthetic whitelists there, as
+ *    hetao_bench_* databases: 10 k, 100 k, 1 M researchers.
  * 2. Starts one process each, same pool size: the service (`node --import tsx
  *    src/server.ts`, NODE_ENV=production, rate limits off) on every dataset, the bare
  *    Fastify hello-world (bench/ref-hello.ts) and the bare Fastify + pg lookup
