@@ -555,13 +555,13 @@ async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Pr
   }
 }
 
-/** The seeder's sample file when it belongs to this seed; else a random sample read with TABLESAMPLE. */
 /**
  * Reads every table and index of a dataset, so that its pages are in the machine's page
  * cache when it is measured, as a deployment's working set is after hours of lookups: on
  * this VM the kernel (kdamond) takes cold pages back between runs, and a 1 M dataset
- * (2.3 GB) then answers from the disk for minutes. pg_prewarm in 'read' mode reads into
- * the page cache only; answers how long it took, or null where the extension is missing.
+ * (2.3 GB) then answers from the disk for minutes. pg_prewarm's 'buffer' mode reads into
+ * Postgres's own buffers (where the dataset fits in them), 'read' into the page cache
+ * only; answers how long it took and how, or null where the extension is missing.
  */
 async function prewarm(url: string): Promise<{ seconds: number; mode: 'buffer' | 'read' } | null> {
   return withClient(url, async (c) => {
@@ -583,6 +583,7 @@ async function prewarm(url: string): Promise<{ seconds: number; mode: 'buffer' |
   });
 }
 
+/** The seeder's sample file when it belongs to this seed; else a random sample read with TABLESAMPLE. */
 async function documentSample(seed: SeedSummary): Promise<Doc[]> {
   const file = sampleFileOf(seed.database);
   if (existsSync(file)) {

@@ -41,10 +41,11 @@ interface JournalRow {
  * for another's commit (the hot paths of the border desks). The sealer then links
  * the journal's rows, in the order they were written, to the chain (`audit_events`,
  * hashed as every event is) and deletes them, in one transaction: a row is in the
- * journal or in the chain, never both, never neither. It seals a little after a lookup or a crossing
- * (`delayMs`, so that one transaction carries many events), at start (what an instance
- * that stopped abruptly left), before every read of the audit log (`sealAll`, so an
- * auditor sees every lookup and crossing answered before the read), and at shutdown.
+ * journal or in the chain, never both, never neither. It seals a little after a lookup
+ * or a crossing (`delayMs`, so that one transaction carries many events), at start (what
+ * an instance that stopped abruptly left), before every read of the audit log
+ * (`sealAll`, so an auditor sees every lookup and crossing answered before the read),
+ * and at shutdown.
  *
  * Any instance seals any row: rows are taken FOR UPDATE (SKIP LOCKED in the background,
  * waiting in sealAll), so two sealers never take the same row. The sealing transaction
