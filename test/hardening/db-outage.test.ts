@@ -84,6 +84,9 @@ if (ctx.testDb.source === 'pglite') {
     },
   ];
 
+  /** Import batches across every outage of the file: each imports researchers no earlier batch did. */
+  let batch = 0;
+
   /** Writers and readers in a loop until told to stop: what a live checkpoint looks like. */
   function startLoad() {
     let running = true;
@@ -95,7 +98,6 @@ if (ctx.testDb.source === 'pglite') {
       }
     };
     // And bulk imports: a long transaction is always holding a checked-out client when the cut comes.
-    let batch = 0;
     const importer = async () => {
       while (running) {
         const { text } = importCsv(800, 'OU', (batch++ % 1000) * 1000);
