@@ -14,6 +14,6 @@ export interface AppDeps {
 
 export interface ModuleOptions {
   deps: Required<AppDeps>;
-  /** Seals the lookups' audit journal into the chain: kicked by lookups, awaited by audit reads. */
+  /** Seals the audit journal (lookups' and crossings' events) into the chain: kicked by both, awaited by audit reads. */
   sealer: AuditSealer;
 }

@@ -197,7 +197,7 @@ async function runCommand(command: string | undefined, rest: string[], io: CliIo
         return 2;
       }
       return withDatabase(async ({ db }) => {
-        // The lookups' events still in the journal join the chain first, as before an API read.
+        // The events of lookups and crossings still in the journal join the chain first, as before an API read.
         await new AuditSealer(db).sealAll();
         const result = await verifyChain(db);
         io.out(JSON.stringify(result));

@@ -55,7 +55,7 @@ export const auditRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { d
     async (request) => {
       const { limit, cursor, action, subject, actor, from, to } = request.query;
       const after = decodeCursor(cursor, isNumber);
-      // Every lookup answered before this read is in the chain first (the journal, sealed).
+      // Every lookup and crossing answered before this read is in the chain first (the journal, sealed).
       await sealer.sealAll();
       const rows = await db
         .select()
