@@ -318,8 +318,9 @@ export const auditOutbox = pgTable('audit_outbox', {
 });
 
 /**
- * The lookups' audit journal: a lookup's event, written and committed by the lookup's own
- * statement (with its read), before the answer leaves. No lock of the chain is taken
+ * The audit journal: a lookup's event, written and committed by the lookup's own
+ * statement (with its read), and a crossing's, by the statement that writes the crossing,
+ * before the answer leaves. No lock of the chain is taken
  * there; the AuditSealer moves journal rows into the chain (audit_events) in id order,
  * deleting them in the same transaction — a row is in one table or the other, never both.
  */

@@ -1,5 +1,5 @@
-// The lookups' audit journal and its sealer (src/audit/sealer.ts): a lookup's event is
-// written to audit_journal by the lookup's own statement; the sealer links journal rows
+// The audit journal and its sealer (src/audit/sealer.ts): a lookup's event is written to
+// audit_journal by the lookup's own statement (a crossing's by its write); the sealer links journal rows
 // into the chain in the order they were written and deletes them in the same transaction,
 // so that every event is in one place or the other, once. Runs on Postgres and PGlite;
 // the two-sealers test needs the pg pool.
