@@ -380,6 +380,71 @@ interface Measurement {
   serverTiming?: Record<string, Percentiles>;
   /** Paced runs: how late the generator sent each request after it was due. */
   sendLag?: Percentiles;
+  /** The steady rounds: what the server and the machine went through during the round (see `conditionsOf`). */
+  conditions?: RoundConditions;
+}
+
+/**
+ * What else happened during a round: the WAL the whole server wrote (and how much of it
+ * was full-page images, which follow every checkpoint), its WAL flushes, and the kernel's
+ * pressure stall figures (the share of the round in which some task waited for a core,
+ * or for IO). Where a round's tail is longer than its neighbours', these say whether the
+ * machine was busier, not the code.
+ */
+interface RoundConditions {
+  /** When the measurement started, seconds into the benchmark run. */
+  startS: number;
+  walMb: number;
+  fullPageImages: number;
+  walSyncs: number;
+  /** Percent of the round's wall time; null where /proc/pressure is not readable. */
+  cpuSome: number | null;
+  ioSome: number | null;
+}
+
+interface ConditionsSnapshot {
+  at: number;
+  wal: { bytes: number; fpi: number; syncs: number } | null;
+  cpuSome: number | null;
+  ioSome: number | null;
+}
+
+/** The `some` total of /proc/pressure/<resource>, in microseconds, or null. */
+function pressureTotal(resource: 'cpu' | 'io'): number | null {
+  try {
+    const match = /^some .*total=(\d+)/m.exec(readFileSync(`/proc/pressure/${resource}`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function conditionsSnapshot(): Promise<ConditionsSnapshot> {
+  const wal = await withClient(SERVER_URL, async (c) => {
+    // pg_stat_wal: PostgreSQL 14 and later.
+    const { rows } = await c.query<{ bytes: string; fpi: string; syncs: string }>('select wal_bytes::text as bytes, wal_fpi::text as fpi, wal_sync::text as syncs from pg_stat_wal');
+    return rows[0] ? { bytes: Number(rows[0].bytes), fpi: Number(rows[0].fpi), syncs: Number(rows[0].syncs) } : null;
+  }).catch(() => null);
+  return { at: performance.now(), wal, cpuSome: pressureTotal('cpu'), ioSome: pressureTotal('io') };
+}
+
+/** Runs one measurement and records the server's WAL and the machine's pressure during it. */
+async function withConditions(run: () => Promise<Measurement>): Promise<Measurement> {
+  const before = await conditionsSnapshot();
+  const m = await run();
+  const after = await conditionsSnapshot();
+  const share = (a: number | null, b: number | null) => (a === null || b === null ? null : ((b - a) / 1000 / (after.at - before.at)) * 100);
+  if (before.wal && after.wal) {
+    m.conditions = {
+      startS: (before.at - T0) / 1000,
+      walMb: (after.wal.bytes - before.wal.bytes) / 1e6,
+      fullPageImages: after.wal.fpi - before.wal.fpi,
+      walSyncs: after.wal.syncs - before.wal.syncs,
+      cpuSome: share(before.cpuSome, after.cpuSome),
+      ioSome: share(before.ioSome, after.ioSome),
+    };
+  }
+  return m;
 }
 
 interface CannonSpec {
@@ -958,6 +1023,35 @@ function render(r: Results): string {
     );
     out.push('');
   }
+  const conditioned = [...r.steady, ...(r.floors ?? [])].filter((m) => m.conditions);
+  if (conditioned.length > 0) {
+    out.push('### What the server and the machine went through in each steady round');
+    out.push('');
+    const pct = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+    const condRows = conditioned
+      .sort((x, y) => x.conditions!.startS - y.conditions!.startS)
+      .map((m) => {
+        const c = m.conditions!;
+        return [
+          c.startS.toFixed(0),
+          String(m.round),
+          `${m.label}, ${m.generator}`,
+          m.target === 'a' && m.generator === 'paced' ? `**${fmtMs(m.p99)}**` : fmtMs(m.p99),
+          `${c.walMb.toFixed(1)} (${fmtN(c.fullPageImages)})`,
+          fmtN(c.walSyncs),
+          `${pct(c.cpuSome)} / ${pct(c.ioSome)}`,
+        ];
+      });
+    out.push(table(['s into the run', 'round', 'measurement', 'p99 ms', 'WAL written, MB (full-page images)', 'WAL flushes', 'pressure, % of the round: cpu / io'], condRows));
+    out.push('');
+    out.push(
+      'For each measurement of the steady rounds above: the WAL the whole server wrote meanwhile (pg_stat_wal), how much of it were full-page images — the first change to a page ' +
+        'after a checkpoint logs the whole page, so a round that starts soon after a checkpoint writes several times the WAL of one that does not — and its flushes; and the ' +
+        'kernel\'s pressure stall information (/proc/pressure): the share of the round in which some task waited for a core (cpu) or for the disk (io). ' +
+        'Where one round\'s tail stands out from the others of the same measurement, these say whether the server and the machine had more to do in it.',
+    );
+    out.push('');
+  }
   out.push('## Scale series: the lookup at 10 k, 100 k and 1 M researchers');
   out.push('');
   const scaleRows: string[][] = [];
@@ -1234,7 +1328,7 @@ async function main(): Promise<void> {
     const rotated = [...runs.slice((round - 1) % runs.length), ...runs.slice(0, (round - 1) % runs.length)];
     for (const run of rotated) {
       check();
-      const m = await run();
+      const m = await withConditions(run);
       (m.target === 'a' || m.target === 'd' ? steady : floors).push(m);
       log(`steady ${m.target === 'pg-round-trip' || m.target === 'pg-commit' ? PROBE_RATE : RATE}/s round ${round} ${m.label} ${m.generator}: ${fmtRps(m.rps)} req/s p50 ${fmtMs(m.p50)} p99 ${fmtMs(m.p99)} ms non-2xx ${m.non2xx} errors ${m.errors}`);
     }
