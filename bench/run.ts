@@ -380,7 +380,7 @@ interface Measurement {
   serverTiming?: Record<string, Percentiles>;
   /** Paced runs: how late the generator sent each request after it was due. */
   sendLag?: Percentiles;
-  /** The steady rounds: what the server and the machine went through during the round (see `conditionsOf`). */
+  /** The steady rounds: what the server and the machine went through during the round (see `withConditions`). */
   conditions?: RoundConditions;
 }
 
@@ -389,15 +389,16 @@ interface Measurement {
  * was full-page images, which follow every checkpoint), its WAL flushes, and the kernel's
  * pressure stall figures (the share of the round in which some task waited for a core,
  * or for IO). Where a round's tail is longer than its neighbours', these say whether the
- * machine was busier, not the code.
+ * server and the machine had more to do in it. Each is null where it cannot be read
+ * (pg_stat_wal before PostgreSQL 14, /proc/pressure off Linux or without PSI).
  */
 interface RoundConditions {
   /** When the measurement started, seconds into the benchmark run. */
   startS: number;
-  walMb: number;
-  fullPageImages: number;
-  walSyncs: number;
-  /** Percent of the round's wall time; null where /proc/pressure is not readable. */
+  walMb: number | null;
+  fullPageImages: number | null;
+  walSyncs: number | null;
+  /** Percent of the round's wall time. */
   cpuSome: number | null;
   ioSome: number | null;
 }
@@ -434,16 +435,15 @@ async function withConditions(run: () => Promise<Measurement>): Promise<Measurem
   const m = await run();
   const after = await conditionsSnapshot();
   const share = (a: number | null, b: number | null) => (a === null || b === null ? null : ((b - a) / 1000 / (after.at - before.at)) * 100);
-  if (before.wal && after.wal) {
-    m.conditions = {
-      startS: (before.at - T0) / 1000,
-      walMb: (after.wal.bytes - before.wal.bytes) / 1e6,
-      fullPageImages: after.wal.fpi - before.wal.fpi,
-      walSyncs: after.wal.syncs - before.wal.syncs,
-      cpuSome: share(before.cpuSome, after.cpuSome),
-      ioSome: share(before.ioSome, after.ioSome),
-    };
-  }
+  const wal = before.wal && after.wal ? { bytes: after.wal.bytes - before.wal.bytes, fpi: after.wal.fpi - before.wal.fpi, syncs: after.wal.syncs - before.wal.syncs } : null;
+  m.conditions = {
+    startS: (before.at - T0) / 1000,
+    walMb: wal ? wal.bytes / 1e6 : null,
+    fullPageImages: wal?.fpi ?? null,
+    walSyncs: wal?.syncs ?? null,
+    cpuSome: share(before.cpuSome, after.cpuSome),
+    ioSome: share(before.ioSome, after.ioSome),
+  };
   return m;
 }
 
@@ -1037,8 +1037,8 @@ function render(r: Results): string {
           String(m.round),
           `${m.label}, ${m.generator}`,
           m.target === 'a' && m.generator === 'paced' ? `**${fmtMs(m.p99)}**` : fmtMs(m.p99),
-          `${c.walMb.toFixed(1)} (${fmtN(c.fullPageImages)})`,
-          fmtN(c.walSyncs),
+          c.walMb === null ? '–' : `${c.walMb.toFixed(1)} (${fmtN(c.fullPageImages ?? undefined)})`,
+          c.walSyncs === null ? '–' : fmtN(c.walSyncs),
           `${pct(c.cpuSome)} / ${pct(c.ioSome)}`,
         ];
       });
