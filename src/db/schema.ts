@@ -282,6 +282,8 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_subject_idx').on(t.subject, t.seq),
     index('audit_events_action_idx').on(t.action, t.seq),
+    // "What did this account do": without it the filter reads the whole log when the actor is rare.
+    index('audit_events_actor_idx').on(t.actor, t.seq),
   ],
 );
 
