@@ -393,7 +393,7 @@ t.test('ANALYZE of audit_events skips the hashes and the data, and keeps coarse 
     { action: true, actor: true, at: true, data: false, hash: false, prev_hash: false, role: true, seq: true, subject: true },
     'statistics for what the audit list filters on, none for the hashes and the data',
   );
-  // The filtered columns: a target of 25 (a sample of 7,500 rows), not the default 100 (30,000).
+  // The other columns (the list's filters, and role): a target of 25 (a sample of 7,500 rows), not the default 100 (30,000).
   const targets = await rawSql(
     `select attname as name, attstattarget::int as target from pg_attribute
       where attrelid = 'audit_events'::regclass and attname in ('seq', 'at', 'actor', 'role', 'action', 'subject') order by attname`,
