@@ -10,6 +10,17 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * Postgres's `synchronous_commit` for a lookup's transaction (its journal row), set by
+ * the statement itself for that transaction only (set_config, local). `off`: the answer
+ * leaves once the audit event has committed — visible to the auditors, in order, kept
+ * through a crash of the service — and the WAL writer puts it on disk within
+ * wal_writer_delay (200 ms), without the lookup waiting for the disk's flush; `on` (and
+ * the replication levels) waits for the flush as a crossing does.
+ */
+export const LOOKUP_SYNCHRONOUS_COMMIT = ['off', 'local', 'remote_write', 'on', 'remote_apply'] as const;
+export type LookupSynchronousCommit = (typeof LOOKUP_SYNCHRONOUS_COMMIT)[number];
+
 const optionalString = z
   .string()
   .trim()
@@ -85,6 +96,7 @@ export const envSchema = z
     JWT_AUDIENCE: z.string().trim().min(1).default('hetao-clearance-api'),
     TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     RANDOM_INSPECTION_RATE: z.coerce.number().min(0).max(1).default(0),
+    LOOKUP_SYNCHRONOUS_COMMIT: z.enum(LOOKUP_SYNCHRONOUS_COMMIT).default('off'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     IMPORT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
     CORS_ORIGINS: optionalString.superRefine((value, ctx) => {
@@ -135,7 +147,7 @@ export interface Config {
     migrateOnStart: boolean;
   };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
-  clearance: { randomInspectionRate: number };
+  clearance: { randomInspectionRate: number; lookupSynchronousCommit: LookupSynchronousCommit };
   /** serverTiming: answers carry a Server-Timing header (the time inside the service, and the lookup's stages). */
   http: { bodyLimit: number; importBodyLimit: number; corsOrigins: string[]; serverTiming: boolean };
   /** Requests allowed per window; 0 switches a limit off. */
@@ -204,7 +216,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       audience: env.JWT_AUDIENCE,
       ttlSeconds: env.TOKEN_TTL_SECONDS,
     },
-    clearance: { randomInspectionRate: env.RANDOM_INSPECTION_RATE },
+    clearance: { randomInspectionRate: env.RANDOM_INSPECTION_RATE, lookupSynchronousCommit: env.LOOKUP_SYNCHRONOUS_COMMIT },
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,
       importBodyLimit: env.IMPORT_BODY_LIMIT_BYTES,

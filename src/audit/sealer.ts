@@ -36,9 +36,10 @@ interface JournalRow {
  * Moves the audit events of lookups and crossings from the journal into the chain.
  *
  * A lookup writes its event to `audit_journal` in its own statement, with its read, and a
- * crossing in the statement that writes it; each answers once that has committed: the
- * event is durable before the answer leaves, and neither waits for the chain's lock or
- * for another's commit (the hot paths of the border desks). The sealer then links
+ * crossing in the statement that writes it; each answers once that has committed (a
+ * crossing's flushed to disk; a lookup's by default without waiting for the flush, which
+ * the WAL writer does within wal_writer_delay: LOOKUP_SYNCHRONOUS_COMMIT), and neither
+ * waits for the chain's lock or for another's commit (the hot paths of the border desks). The sealer then links
  * the journal's rows, in the order they were written, to the chain (`audit_events`,
  * hashed as every event is) and deletes them, in one transaction: a row is in the
  * journal or in the chain, never both, never neither. It seals a little after a lookup
@@ -50,10 +51,12 @@ interface JournalRow {
  * Any instance seals any row: rows are taken FOR UPDATE (SKIP LOCKED in the background,
  * waiting in sealAll), so two sealers never take the same row. The sealing transaction
  * commits without waiting for its WAL flush (synchronous_commit off): the journal rows it
- * deletes are already durable, so if the server crashed before the flush the whole
- * transaction would be gone and its rows would still be in the journal, to be sealed
- * again — and a later commit that is flushed flushes this one too (the WAL is written in
- * order), so the chain never has a hole.
+ * deletes committed before it, earlier in the WAL, so if the server crashed before the
+ * flush the whole transaction would be gone and its rows would still be in the journal,
+ * to be sealed again (a lookup's row, which commits without waiting for the flush by
+ * default — LOOKUP_SYNCHRONOUS_COMMIT — may be gone with it: both or neither) — and a
+ * later commit that is flushed flushes this one too (the WAL is written in order), so
+ * the chain never has a hole.
  */
 export class AuditSealer {
   private head: ChainHead | undefined;

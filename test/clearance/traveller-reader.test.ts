@@ -6,7 +6,16 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { queryRows } from '../../src/db/client.js';
 import type { KeyRecord } from '../../src/http/idempotency.js';
-import { type CrossingReads, type DocumentQuery, findTravellers, findTravellersAndItems, type LookupAudit, type TravellerCard } from '../../src/modules/clearance/queries.js';
+import {
+  type CrossingReads,
+  type DocumentQuery,
+  findTravellers,
+  findTravellersAndItems,
+  type LookupAudit,
+  lookupTravellers,
+  lookupTravellersBatch,
+  type TravellerCard,
+} from '../../src/modules/clearance/queries.js';
 import { CrossingReader, type CrossingRead, TravellerReader } from '../../src/modules/clearance/reader.js';
 import { freshKey, postCrossing } from '../helpers/clearance-desk.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -63,7 +72,7 @@ t.test('lookups that pile up go together, and each gets what its own statement g
   t.equal(alone[7]![0]!.custody[0]!.id, laptop.id, 'fixture: the carrier has the laptop in custody');
 
   // One read at a time: everything asked while it runs waits, then goes in one statement per shape.
-  const reader = new TravellerReader(ctx.db, 1);
+  const reader = new TravellerReader(ctx.db, 'off', 1);
   const rounds = 3;
   const asked = Array.from({ length: rounds }, () => queries).flat();
   const answers = await Promise.all(asked.map((q, i) => reader.read({ query: q, audit: auditOf(`batched-${i}`) })));
@@ -86,7 +95,7 @@ t.test('lookups that pile up go together, and each gets what its own statement g
 });
 
 t.test('no waiting while reads are few: each lookup is read at once, in its own statement', async (t) => {
-  const reader = new TravellerReader(ctx.db, 4);
+  const reader = new TravellerReader(ctx.db, 'off', 4);
   const answers = await Promise.all(queries.slice(0, 4).map((q, i) => reader.read({ query: q, audit: auditOf(`alone-${i}`) })));
   t.same(ids(answers[0]!), [alice.researcher.id]);
   t.same(reader.stats, { statements: 4, reads: 4, batched: 0 });
@@ -100,7 +109,7 @@ t.test('no waiting while reads are few: each lookup is read at once, in its own 
 });
 
 t.test('a change is seen by the next batched read (a suspension takes effect on the very next lookup)', async (t) => {
-  const reader = new TravellerReader(ctx.db, 1);
+  const reader = new TravellerReader(ctx.db, 'off', 1);
   await queryRows(ctx.db, sql`update researchers set status = 'suspended' where id = ${carrier.researcher.id}::uuid`);
   const answers = await Promise.all(
     [byDocument(alice.passport), byDocument(carrier.passport), byDocument(carrier.passport)].map((q, i) => reader.read({ query: q, audit: auditOf(`suspended-${i}`) })),
@@ -109,6 +118,36 @@ t.test('a change is seen by the next batched read (a suspension takes effect on 
   t.equal(answers[2]![0]!.researcher.status, 'suspended', 'in the batch too');
   t.ok(reader.stats.batched >= 2, 'the last two were read together');
   await queryRows(ctx.db, sql`update researchers set status = 'approved' where id = ${carrier.researcher.id}::uuid`);
+});
+
+t.test('a lookup statement commits with the synchronous_commit it is given, for its own transaction only', async (t) => {
+  // Inside a transaction the statement's setting can be read back before the commit; after
+  // the commit the connection is as it was (the pool's next statement waits for its flush).
+  for (const wanted of ['off', 'on', 'local'] as const) {
+    await ctx.db.transaction(async (tx) => {
+      const [before] = await queryRows<{ s: string }>(tx, sql`select current_setting('synchronous_commit') as s`);
+      t.equal(before?.s, 'on', 'fixture: the server waits for the flush by default');
+      const cards = await lookupTravellers(tx, byDocument(alice.passport), auditOf(`commit-${wanted}`), wanted);
+      t.same(ids(cards), [alice.researcher.id]);
+      const [during] = await queryRows<{ s: string }>(tx, sql`select current_setting('synchronous_commit') as s`);
+      t.equal(during?.s, wanted, `one lookup: its transaction commits with synchronous_commit = ${wanted}`);
+    });
+    await ctx.db.transaction(async (tx) => {
+      await lookupTravellersBatch(tx, 'document', [['passport', alice.passport], ['passport', 'PNOBODY1']], [auditOf(`commit-batch-${wanted}`), auditOf(`commit-batch-${wanted}`)], wanted);
+      const [during] = await queryRows<{ s: string }>(tx, sql`select current_setting('synchronous_commit') as s`);
+      t.equal(during?.s, wanted, `a batch: its transaction commits with synchronous_commit = ${wanted}`);
+    });
+    t.equal((await eventsOf(`commit-${wanted}`)).length, 1, 'the lookup’s event is written');
+    t.equal((await eventsOf(`commit-batch-${wanted}`)).length, 2, 'the batch’s events are written');
+  }
+  // As the reader runs them (each statement its own transaction), the setting ends with
+  // the statement: every connection of the pool is left as the server has it.
+  const reader = new TravellerReader(ctx.db, 'off', 4);
+  await Promise.all(queries.map((q, i) => reader.read({ query: q, audit: auditOf(`commit-pool-${i}`) })));
+  const settings = await Promise.all(
+    Array.from({ length: 20 }, () => queryRows<{ s: string }>(ctx.db, sql`select current_setting('synchronous_commit') as s, pg_sleep(0.01)`)),
+  );
+  t.same([...new Set(settings.map(([r]) => r?.s))], ['on'], 'no connection keeps the lookups’ setting');
 });
 
 t.test('through the API: concurrent lookups each answer their own traveller', async (t) => {

@@ -31,6 +31,8 @@ t.test('defaults: an empty environment is a valid development configuration', as
   t.match(env, { NODE_ENV: 'development', PORT: 3000, HOST: '127.0.0.1', LOG_LEVEL: 'info', TOKEN_TTL_SECONDS: 900, BODY_LIMIT_BYTES: 1048576 });
   t.equal(env.DATABASE_URL, undefined);
   t.equal(env.JWT_SECRET, undefined);
+  t.equal(env.LOOKUP_SYNCHRONOUS_COMMIT, 'off', 'a lookup answers once its audit event has committed, without waiting for the flush');
+  t.equal(parseEnv({ LOOKUP_SYNCHRONOUS_COMMIT: 'on' }).LOOKUP_SYNCHRONOUS_COMMIT, 'on');
 });
 
 const bad: Array<[string, Record<string, string>]> = [
@@ -50,6 +52,8 @@ const bad: Array<[string, Record<string, string>]> = [
   ['BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '12' }],
   ['MIGRATE_ON_START', { MIGRATE_ON_START: 'yes' }],
   ['RANDOM_INSPECTION_RATE', { RANDOM_INSPECTION_RATE: '1.5' }],
+  ['LOOKUP_SYNCHRONOUS_COMMIT', { LOOKUP_SYNCHRONOUS_COMMIT: 'sometimes' }],
+  ['LOOKUP_SYNCHRONOUS_COMMIT', { LOOKUP_SYNCHRONOUS_COMMIT: 'OFF' }],
   ['CORS_ORIGINS', { CORS_ORIGINS: '*' }],
   ['CORS_ORIGINS', { CORS_ORIGINS: 'https://a.example, *' }],
   ['CORS_ORIGINS', { CORS_ORIGINS: 'a.example' }],

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
+import type { LookupSynchronousCommit } from '../../config.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
 import { findKeySql, findKeySqlOver, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
 
@@ -139,11 +140,14 @@ export interface LookupAudit {
 const JOURNAL_INSERT = `insert into audit_journal (at, actor, role, action, subject, data)`;
 const journalAction = (n: string) => `case when ${n} = 1 then 'clearance.lookup' else 'clearance.lookup_no_match' end`;
 const journalSubject = (n: string, rid: string) => `case when ${n} = 1 then 'researcher:' || ${rid} end`;
+/** The journal row is written when the read found at most one traveller; its transaction commits with `synchronous_commit` = the parameter `p`. */
+const journalWhere = (n: string, p: string) => `${n} <= 1 and set_config('synchronous_commit', ${p}, true) is not null`;
 
 /**
  * A lookup in one statement: the traveller card, and the lookup's audit event written to
  * the journal (audit_journal) — committed together, before the answer leaves, in one
- * round trip. The event enters the chain when the AuditSealer seals the journal.
+ * round trip (with the commit's flush awaited or not: LookupSynchronousCommit, parameter
+ * arity + 5). The event enters the chain when the AuditSealer seals the journal.
  */
 const LOOKUP_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => {
@@ -151,7 +155,7 @@ const LOOKUP_QUERIES = Object.fromEntries(
     const text = `with t as materialized (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `$${i}`))} limit 5),
 j as (${JOURNAL_INSERT}
   select ${p(1)}::timestamptz, ${p(2)}, ${p(3)}, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, ${p(4)}::jsonb
-    from (select count(*) as n, min(t.r_id::text) as rid from t) m where m.n <= 1)
+    from (select count(*) as n, min(t.r_id::text) as rid from t) m where ${journalWhere('m.n', p(5))})
 select * from t`;
     return [shape, { name: `${s.name}_audited`, text }];
   }),
@@ -160,8 +164,9 @@ select * from t`;
 /**
  * Several lookups of one shape in one statement: parameter i is the array of every
  * lookup's i-th value, then the arrays of their audit events' times, actors, roles and
- * data; each row says which lookup (`ord`, from 1) it answers. One journal row per
- * lookup, in their order, committed with the read as in LOOKUP_QUERIES.
+ * data, then the synchronous_commit; each row says which lookup (`ord`, from 1) it
+ * answers. One journal row per lookup, in their order, committed with the read as in
+ * LOOKUP_QUERIES.
  */
 const LOOKUP_BATCH_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => {
@@ -174,7 +179,7 @@ t as materialized (select q.ord::int as ord, t.* from q cross join lateral (${TR
 j as (${JOURNAL_INSERT}
   select q.at, q.actor, q.role, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, q.data
     from q cross join lateral (select count(*) as n, min(t.r_id::text) as rid from t where t.ord = q.ord) m
-   where m.n <= 1 order by q.ord)
+   where ${journalWhere('m.n', p(5))} order by q.ord)
 select * from t`;
     return [shape, { name: `${s.name}_audited_batch`, text }];
   }),
@@ -197,7 +202,12 @@ function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, stri
 }
 
 /** A lookup's read and its audit event (LOOKUP_QUERIES): the cards that hold the document. */
-export async function lookupTravellers(conn: Conn, q: DocumentQuery, audit: LookupAudit): Promise<TravellerCard[]> {
+export async function lookupTravellers(
+  conn: Conn,
+  q: DocumentQuery,
+  audit: LookupAudit,
+  synchronousCommit: LookupSynchronousCommit,
+): Promise<TravellerCard[]> {
   const [shape, values] = travellerShape(q);
   const rows = await preparedRows<TravellerRow>(conn, LOOKUP_QUERIES[shape], [
     ...values,
@@ -205,6 +215,7 @@ export async function lookupTravellers(conn: Conn, q: DocumentQuery, audit: Look
     audit.actor,
     audit.role,
     JSON.stringify(audit.data),
+    synchronousCommit,
   ]);
   return toCards(rows);
 }
@@ -214,7 +225,13 @@ export async function lookupTravellers(conn: Conn, q: DocumentQuery, audit: Look
  * (LOOKUP_BATCH_QUERIES): answers[i] holds the cards of lookup i (`values[i]` are its
  * parameters, as travellerShape gives them; `audits[i]` its event).
  */
-export async function lookupTravellersBatch(conn: Conn, shape: TravellerShape, values: string[][], audits: LookupAudit[]): Promise<TravellerCard[][]> {
+export async function lookupTravellersBatch(
+  conn: Conn,
+  shape: TravellerShape,
+  values: string[][],
+  audits: LookupAudit[],
+  synchronousCommit: LookupSynchronousCommit,
+): Promise<TravellerCard[][]> {
   const arity = SHAPES[shape].arity;
   const columns = range(arity).map((_, c) => values.map((v) => v[c]!));
   const rows = await preparedRows<TravellerRow & { ord: number }>(conn, LOOKUP_BATCH_QUERIES[shape], [
@@ -223,6 +240,7 @@ export async function lookupTravellersBatch(conn: Conn, shape: TravellerShape, v
     audits.map((a) => a.actor),
     audits.map((a) => a.role),
     audits.map((a) => JSON.stringify(a.data)),
+    synchronousCommit,
   ]);
   const byLookup: TravellerRow[][] = values.map(() => []);
   for (const row of rows) byLookup[row.ord - 1]?.push(row);

@@ -1,3 +1,4 @@
+import type { LookupSynchronousCommit } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { KeyRecord } from '../../http/idempotency.js';
 import {
@@ -87,19 +88,21 @@ export interface LookupRead {
 
 /**
  * The lookups' reads: the traveller cards of a document, each with its audit event
- * written to the journal in the same statement (lookupTravellers), batched under load.
+ * written to the journal in the same statement (lookupTravellers), batched under load;
+ * each statement's transaction commits with `synchronousCommit` (LOOKUP_SYNCHRONOUS_COMMIT).
  */
 export class TravellerReader extends BatchingReader<LookupRead, TravellerCard[]> {
-  constructor(db: Db, maxInFlight?: number) {
+  constructor(db: Db, synchronousCommit: LookupSynchronousCommit, maxInFlight?: number) {
     super(
       (r) => travellerShape(r.query)[0],
-      (r) => lookupTravellers(db, r.query, r.audit),
+      (r) => lookupTravellers(db, r.query, r.audit, synchronousCommit),
       (shape, rs) =>
         lookupTravellersBatch(
           db,
           shape,
           rs.map((r) => travellerShape(r.query)[1]),
           rs.map((r) => r.audit),
+          synchronousCommit,
         ),
       maxInFlight,
     );

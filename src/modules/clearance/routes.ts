@@ -38,7 +38,7 @@ function crossingScope(p: Principal) {
 export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps, sealer }) => {
   const { db } = deps.database;
   const crossingWriter = new CrossingWriter(db);
-  const travellerReader = new TravellerReader(db);
+  const travellerReader = new TravellerReader(db, deps.config.clearance.lookupSynchronousCommit);
   const crossingReader = new CrossingReader(db);
   const timing = deps.config.http.serverTiming;
   app.addHook('onClose', async () => {
