@@ -900,7 +900,7 @@ function render(r: Results): string {
   out.push('- **(d) bare pg**: bench/ref-pg.ts, bare Fastify + pg, the same request as (a): document → researcher (joined with the institution), then custody → items; ' +
     'two queries, no auth, no validation, no audit, no response schema.');
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
-    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
+    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), LOOKUP_SYNCHRONOUS_COMMIT unset (off: a lookup answers once its audit event has committed, without waiting for the WAL flush; crossings wait for it), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
   out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, ' +
     `idempotency_keys) are \`VACUUM (ANALYZE)\`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (${r.postgres ? `on this server autovacuum is ${r.postgres.autovacuum}` : 'it was, on the server of the runs before 2026-12-07 evening'}). ` +
     'Before the (a)–(d) rounds, the steady rounds and the scale series, every table and index of the datasets they use is read in with `pg_prewarm` — into Postgres\'s buffers (mode `buffer`) where the dataset fits in them, else into the page cache (mode `read`) — as a deployment\'s working set is after hours of lookups: the kernel of this VM (kdamond) takes cold pages of the page cache back, and the 1 M dataset would otherwise answer from the disk.');
@@ -992,7 +992,7 @@ function render(r: Results): string {
     out.push(
       'From the Server-Timing header that the service sends when SERVER_TIMING is on (as here; src/http/server-timing.ts), read by the paced generator from every answer: ' +
         '`app` runs from the request\'s first hook to its answer being sent, `db` is the lookup\'s one statement (alone, or the batch it went in): its read and its audit ' +
-        'event written to the journal, committed — the answer waits for it. What the generator sees beyond `app` lies outside the ' +
+        'event written to the journal, committed (without waiting for the WAL flush: LOOKUP_SYNCHRONOUS_COMMIT=off) — the answer waits for the commit. What the generator sees beyond `app` lies outside the ' +
         'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself — how late it sent each request after it was due is measured too. Each column has its own percentiles, of different requests, so they do not add up.',
     );
     out.push('');
@@ -1018,7 +1018,7 @@ function render(r: Results): string {
     out.push('');
     out.push(
       'Measured in the same rounds as the table above. A lookup is one HTTP exchange and one Postgres statement that reads and writes its audit event, ' +
-        'then commits durably (the answer waits for it; Postgres shares one WAL flush among the commits that arrive together): its latency cannot go below theirs. ' +
+        'then commits (the answer waits for the commit, not for its WAL flush, LOOKUP_SYNCHRONOUS_COMMIT=off; a crossing waits for the flush too, as the durable-commit probe does): its latency cannot go below the first two. ' +
         'The Postgres probes run one statement at a time on one connection with nothing else running, so they are the best case of this disk and this scheduler.',
     );
     out.push('');
