@@ -35,8 +35,8 @@ import {
   seedSynthetic,
   type SeedSummary,
 } from '../src/cli/seed-synthetic.js';
-import { envSchema } from '../src/config.js';
-import { benchArgs } from './args.js';
+import { envSchema, LOOKUP_SYNCHRONOUS_COMMIT } from '../src/config.js';
+import { benchArgs, oneOf } from './args.js';
 import { Latencies, PacedGenerator, type Percentiles } from './paced.js';
 import { type BenchCluster, startBenchCluster } from './pg-cluster.js';
 
@@ -57,6 +57,9 @@ const USAGE = `Usage: npm run bench [-- options]   (npm run bench:quick = --quic
   --pool P             pg pool size of the service and of the pg reference (default 10)
   --rate R             the steady rate for the latency test, req/s (default 1000)
   --scale-rate R       the paced rate of the scale series: light load, so latency is the cost of one lookup (default 100)
+  --lookup-synchronous-commit V
+                       the service's LOOKUP_SYNCHRONOUS_COMMIT: ${LOOKUP_SYNCHRONOUS_COMMIT.join(', ')} (default off, as deployed;
+                       on: every lookup waits for its audit event's WAL flush)
   --out FILE           report (default docs/performance.md; bench/results/performance-quick.md in --quick)
 
 Postgres: the benchmark starts a cluster of its own (bench/pg-cluster.ts) from the machine's PostgreSQL
@@ -78,12 +81,14 @@ const opt = benchArgs(
     pool: { type: 'string' },
     rate: { type: 'string' },
     'scale-rate': { type: 'string' },
+    'lookup-synchronous-commit': { type: 'string', default: 'off' },
     out: { type: 'string' },
   },
   USAGE,
 );
 
 const quick = opt.quick;
+const LOOKUP_COMMIT = oneOf('lookup-synchronous-commit', opt['lookup-synchronous-commit'], LOOKUP_SYNCHRONOUS_COMMIT, USAGE);
 const int = (v: string | undefined, d: number) => (v === undefined ? d : Number(v.replace(/[_,]/g, '')));
 const sizes = [...new Set((opt.sizes ?? (quick ? '10000,100000' : '10000,100000,1000000')).split(',').map((s) => int(s, 0)))];
 const mainSize = int(opt.main, quick ? Math.min(...sizes) : Math.max(...sizes));
@@ -835,6 +840,15 @@ interface Results {
   scale: Measurement[];
 }
 
+/** Whether the lookups of the run waited for their audit event's WAL flush (LOOKUP_SYNCHRONOUS_COMMIT; they did in every run before the setting). */
+const lookupWaitsForFlush = (settings: Results['settings']) => !['off', 'local'].includes(String(settings.lookupSynchronousCommit ?? 'on'));
+
+function lookupCommitText(settings: Results['settings']): string {
+  return lookupWaitsForFlush(settings)
+    ? `LOOKUP_SYNCHRONOUS_COMMIT=${String(settings.lookupSynchronousCommit ?? 'on')} (a lookup answers once its audit event has committed and is on disk, as a crossing does)`
+    : `LOOKUP_SYNCHRONOUS_COMMIT=${String(settings.lookupSynchronousCommit)} (a lookup answers once its audit event has committed, without waiting for the WAL flush; crossings wait for it)`;
+}
+
 function render(r: Results): string {
   const by = (ms: Measurement[], key: (m: Measurement) => string) => {
     const map = new Map<string, Measurement[]>();
@@ -900,7 +914,8 @@ function render(r: Results): string {
   out.push('- **(d) bare pg**: bench/ref-pg.ts, bare Fastify + pg, the same request as (a): document → researcher (joined with the institution), then custody → items; ' +
     'two queries, no auth, no validation, no audit, no response schema.');
   out.push(`- One process each, pg pool of ${r.settings.pool} for the service and for (d). The service: \`node --import tsx src/server.ts\`, NODE_ENV=production, LOG_LEVEL=warn, ` +
-    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), LOOKUP_SYNCHRONOUS_COMMIT unset (off: a lookup answers once its audit event has committed, without waiting for the WAL flush; crossings wait for it), SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").');
+    'rate limits off (RATE_LIMIT_PER_MINUTE=0, LOOKUP_RATE_LIMIT_PER_MINUTE=0, AUTH_RATE_LIMIT_PER_MINUTE=0, AUTH_FAILURES_PER_USERNAME=0), RANDOM_INSPECTION_RATE unset (0), ' +
+    `${lookupCommitText(r.settings)}, SERVER_TIMING=true (a Server-Timing header on every answer; see "Inside the service").`);
   out.push('- Before the first measurement the workload\'s tables (items, audit_head, audit_outbox, audit_journal, audit_events, crossings, crossing_items, item_movements, ' +
     `idempotency_keys) are \`VACUUM (ANALYZE)\`d, so that a run does not measure the dead rows of the runs before it where autovacuum is off (${r.postgres ? `on this server autovacuum is ${r.postgres.autovacuum}` : 'it was, on the server of the runs before 2026-12-07 evening'}). ` +
     'Before the (a)–(d) rounds, the steady rounds and the scale series, every table and index of the datasets they use is read in with `pg_prewarm` — into Postgres\'s buffers (mode `buffer`) where the dataset fits in them, else into the page cache (mode `read`) — as a deployment\'s working set is after hours of lookups: the kernel of this VM (kdamond) takes cold pages of the page cache back, and the 1 M dataset would otherwise answer from the disk.');
@@ -992,7 +1007,7 @@ function render(r: Results): string {
     out.push(
       'From the Server-Timing header that the service sends when SERVER_TIMING is on (as here; src/http/server-timing.ts), read by the paced generator from every answer: ' +
         '`app` runs from the request\'s first hook to its answer being sent, `db` is the lookup\'s one statement (alone, or the batch it went in): its read and its audit ' +
-        'event written to the journal, committed (without waiting for the WAL flush: LOOKUP_SYNCHRONOUS_COMMIT=off) — the answer waits for the commit. What the generator sees beyond `app` lies outside the ' +
+        `event written to the journal, committed (${lookupWaitsForFlush(r.settings) ? 'and flushed' : 'without waiting for the WAL flush'}: LOOKUP_SYNCHRONOUS_COMMIT) — the answer waits for it. What the generator sees beyond \`app\` lies outside the ` +
         'handlers: loopback TCP, HTTP parsing, the event loop\'s queue before the first hook, and the generator itself — how late it sent each request after it was due is measured too. Each column has its own percentiles, of different requests, so they do not add up.',
     );
     out.push('');
@@ -1018,7 +1033,9 @@ function render(r: Results): string {
     out.push('');
     out.push(
       'Measured in the same rounds as the table above. A lookup is one HTTP exchange and one Postgres statement that reads and writes its audit event, ' +
-        'then commits (the answer waits for the commit, not for its WAL flush, LOOKUP_SYNCHRONOUS_COMMIT=off; a crossing waits for the flush too, as the durable-commit probe does): its latency cannot go below the first two. ' +
+        (lookupWaitsForFlush(r.settings)
+          ? 'then commits durably (the answer waits for the flush, LOOKUP_SYNCHRONOUS_COMMIT; Postgres shares one WAL flush among the commits that arrive together): its latency cannot go below theirs. '
+          : 'then commits (the answer waits for the commit, not for its WAL flush, LOOKUP_SYNCHRONOUS_COMMIT; a crossing waits for the flush, as the durable-commit probe does): its latency cannot go below the first two. ') +
         'The Postgres probes run one statement at a time on one connection with nothing else running, so they are the best case of this disk and this scheduler.',
     );
     out.push('');
@@ -1212,6 +1229,7 @@ async function main(): Promise<void> {
     LOOKUP_RATE_LIMIT_PER_MINUTE: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
     AUTH_FAILURES_PER_USERNAME: '0',
+    LOOKUP_SYNCHRONOUS_COMMIT: LOOKUP_COMMIT,
     // Each answer says how long it took inside the service and, for a lookup, its read and audit wait (Server-Timing).
     SERVER_TIMING: 'true',
   });
@@ -1378,7 +1396,7 @@ async function main(): Promise<void> {
     postgres: { ...server, own: cluster !== undefined },
     loadAverage: { start: loadStart, end: os.loadavg() },
     stealShare: stealBetween(cpuStart, cpuTimes()),
-    settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, pool: POOL, rate: RATE, scaleRate: SCALE_RATE, mainSize, sizes },
+    settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, pool: POOL, rate: RATE, scaleRate: SCALE_RATE, lookupSynchronousCommit: LOOKUP_COMMIT, mainSize, sizes },
     datasets,
     travellers: travellers.length,
     main: mainResults,

@@ -24,6 +24,7 @@ t.test('a usage mistake names itself, prints the usage, exits 2', async (t) => {
   const cases: [string, string[], RegExp, RegExp][] = [
     ['bench/run.ts', ['--bogus'], /^Unknown option '--bogus'/, /Usage: npm run bench/],
     ['bench/run.ts', ['--rounds'], /^Option '--rounds <value>' argument missing/, /Usage: npm run bench/],
+    ['bench/run.ts', ['--lookup-synchronous-commit', 'sometimes'], /^--lookup-synchronous-commit must be one of off, local, remote_write, on, remote_apply \(got "sometimes"\)/, /Usage: npm run bench/],
     ['bench/profile.ts', ['--workload', 'nope'], /^--workload must be one of lookup, crossing, pg \(got "nope"\)/, /Usage: npx tsx bench\/profile.ts/],
     ['bench/profile.ts', ['--cpuprof'], /^Unknown option '--cpuprof'/, /Usage: npx tsx bench\/profile.ts/],
   ];
