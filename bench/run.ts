@@ -840,13 +840,17 @@ interface Results {
   scale: Measurement[];
 }
 
-/** Whether the lookups of the run waited for their audit event's WAL flush (LOOKUP_SYNCHRONOUS_COMMIT; they did in every run before the setting). */
-const lookupWaitsForFlush = (settings: Results['settings']) => !['off', 'local'].includes(String(settings.lookupSynchronousCommit ?? 'on'));
+/** The run's LOOKUP_SYNCHRONOUS_COMMIT (`on` in every run before the setting existed). */
+const lookupCommit = (settings: Results['settings']) => String(settings.lookupSynchronousCommit ?? 'on');
+/** Whether the run's lookups waited for their audit event's WAL flush: every value but `off` does (`local`: the primary's flush). */
+const lookupWaitsForFlush = (settings: Results['settings']) => lookupCommit(settings) !== 'off';
 
 function lookupCommitText(settings: Results['settings']): string {
-  return lookupWaitsForFlush(settings)
-    ? `LOOKUP_SYNCHRONOUS_COMMIT=${String(settings.lookupSynchronousCommit ?? 'on')} (a lookup answers once its audit event has committed and is on disk, as a crossing does)`
-    : `LOOKUP_SYNCHRONOUS_COMMIT=${String(settings.lookupSynchronousCommit)} (a lookup answers once its audit event has committed, without waiting for the WAL flush; crossings wait for it)`;
+  return `LOOKUP_SYNCHRONOUS_COMMIT=${lookupCommit(settings)} (${
+    lookupWaitsForFlush(settings)
+      ? 'a lookup answers once its audit event has committed and is on disk, as a crossing does'
+      : 'a lookup answers once its audit event has committed, without waiting for the WAL flush; crossings wait for it'
+  })`;
 }
 
 function render(r: Results): string {

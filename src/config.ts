@@ -15,8 +15,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * the statement itself for that transaction only (set_config, local). `off`: the answer
  * leaves once the audit event has committed — visible to the auditors, in order, kept
  * through a crash of the service — and the WAL writer puts it on disk within
- * wal_writer_delay (200 ms), without the lookup waiting for the disk's flush; `on` (and
- * the replication levels) waits for the flush as a crossing does.
+ * wal_writer_delay (200 ms), without the lookup waiting for the disk's flush; every other
+ * value waits for the flush as a crossing does (`local`: the primary's only; `on`,
+ * `remote_write`, `remote_apply`: also a synchronous replica's, where there is one).
  */
 export const LOOKUP_SYNCHRONOUS_COMMIT = ['off', 'local', 'remote_write', 'on', 'remote_apply'] as const;
 export type LookupSynchronousCommit = (typeof LOOKUP_SYNCHRONOUS_COMMIT)[number];
