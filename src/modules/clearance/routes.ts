@@ -44,11 +44,13 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
   app.addHook('onClose', async () => {
     await crossingWriter.close();
   });
-  // An officer looks up the travellers in front of them, not the whitelist: cap the pace.
+  // An officer looks up the travellers in front of them, not the whitelist: cap the pace. One budget for
+  // lookups and crossings alike (a crossing answers the card too), counted before any database work.
   const perOfficer =
     deps.config.rateLimits.lookupsPerOfficerPerMinute > 0
       ? new RateLimiter(deps.config.rateLimits.lookupsPerOfficerPerMinute, 60_000)
       : undefined;
+  const BUDGET_DETAIL = 'Too many lookups and crossings from this account; they are for travellers at the desk';
 
   app.post(
     '/v1/clearance/lookup',
@@ -64,7 +66,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       serializerCompiler: fastSerializerCompiler as never,
     },
     async (request) => {
-      perOfficer?.check(request.user.sub, 'Too many lookups from this account; lookups are for travellers at the desk');
+      perOfficer?.check(request.user.sub, BUDGET_DETAIL);
       return lookup(
         { reader: travellerReader, now: deps.now, sealer },
         request.user,
@@ -90,6 +92,7 @@ export const clearanceRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app,
       serializerCompiler: fastSerializerCompiler as never,
     },
     async (request, reply) => {
+      perOfficer?.check(request.user.sub, BUDGET_DETAIL);
       const key = keyRecordOf(request, true)!;
       const crossingDeps = { now: deps.now, random: deps.random, randomInspectionRate: deps.config.clearance.randomInspectionRate };
       // Decided without locks and written with the crossings of the other desks (CrossingWriter) …
