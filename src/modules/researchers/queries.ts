@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Conn } from '../../db/client.js';
+import { type Conn, queryRows } from '../../db/client.js';
 import { identityDocuments, researchers } from '../../db/schema.js';
 import { ConflictError, type FieldError } from '../../errors.js';
 import { sqlState } from '../../http/error-handler.js';
@@ -28,7 +28,15 @@ export function reportedStatus(r: Pick<ResearcherRow, 'status' | 'validUntil'>, 
 }
 
 export function presentDocument(d: DocumentRow) {
-  return { id: d.id, kind: d.kind, number: d.number, issuingCountry: d.issuingCountry, expiresOn: d.expiresOn };
+  return {
+    id: d.id,
+    kind: d.kind,
+    number: d.number,
+    issuingCountry: d.issuingCountry,
+    expiresOn: d.expiresOn,
+    status: d.status,
+    statusReason: d.statusReason,
+  };
 }
 
 export function presentResearcher(r: ResearcherRow, docs: DocumentRow[], today: string) {
@@ -55,8 +63,8 @@ export function maskNumber(n: string): string {
   return n.length <= 4 ? '*'.repeat(n.length) : `${'*'.repeat(n.length - 3)}${n.slice(-3)}`;
 }
 
-export function auditDocument(d: Pick<DocumentRow, 'id' | 'kind' | 'number' | 'issuingCountry' | 'expiresOn'>) {
-  return { id: d.id, kind: d.kind, number: maskNumber(d.number), issuingCountry: d.issuingCountry, expiresOn: d.expiresOn };
+export function auditDocument(d: Pick<DocumentRow, 'id' | 'kind' | 'number' | 'issuingCountry' | 'expiresOn' | 'status'>) {
+  return { id: d.id, kind: d.kind, number: maskNumber(d.number), issuingCountry: d.issuingCountry, expiresOn: d.expiresOn, status: d.status };
 }
 
 /** What the audit log records of a researcher: the stored state, document numbers masked. */
@@ -104,8 +112,12 @@ export interface DocumentKeyInput {
   countryKey: string;
 }
 
-/** Which of these documents are already on the whitelist (any researcher, any institution). */
-export async function registeredDocuments(conn: Conn, keys: DocumentKeyInput[]): Promise<Set<string>> {
+/**
+ * Which of these documents an institution already registered (any of its researchers, any status).
+ * Other institutions' documents are not looked at: a nomination must not tell the caller
+ * who else holds a document (the supervisor resolves that at approval).
+ */
+export async function registeredDocuments(conn: Conn, institutionId: string, keys: DocumentKeyInput[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
     const chunk = keys.slice(i, i + LOOKUP_CHUNK).map((k) => ({ kind: k.kind, number: k.number, country_key: k.countryKey }));
@@ -115,7 +127,7 @@ export async function registeredDocuments(conn: Conn, keys: DocumentKeyInput[]):
       .from(identityDocuments)
       .innerJoin(
         sql`jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as k(kind text, number text, country_key text)`,
-        sql`${identityDocuments.kind} = k.kind and ${identityDocuments.number} = k.number and ${identityDocuments.countryKey} = k.country_key`,
+        sql`${identityDocuments.institutionId} = ${institutionId}::uuid and ${identityDocuments.kind} = k.kind and ${identityDocuments.number} = k.number and ${identityDocuments.countryKey} = k.country_key`,
       );
     for (const r of rows) found.add(documentKey(r));
   }
@@ -123,12 +135,17 @@ export async function registeredDocuments(conn: Conn, keys: DocumentKeyInput[]):
 }
 
 /** The 409 of a new researcher whose documents are already registered, naming each field. */
-export async function assertDocumentsFree(conn: Conn, docs: DocumentInput[], pathOf: (i: number) => string): Promise<void> {
+export async function assertDocumentsFree(
+  conn: Conn,
+  institutionId: string,
+  docs: DocumentInput[],
+  pathOf: (i: number) => string,
+): Promise<void> {
   const keys = docs.map((d) => ({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) }));
-  const taken = await registeredDocuments(conn, keys);
+  const taken = await registeredDocuments(conn, institutionId, keys);
   const errors: FieldError[] = [];
   keys.forEach((k, i) => {
-    if (taken.has(documentKey(k))) errors.push({ path: pathOf(i), message: 'is already registered on the whitelist' });
+    if (taken.has(documentKey(k))) errors.push({ path: pathOf(i), message: 'is already registered by your institution' });
   });
   if (errors.length > 0) throw documentConflict(errors);
 }
@@ -136,22 +153,86 @@ export async function assertDocumentsFree(conn: Conn, docs: DocumentInput[], pat
 export function documentConflict(errors: FieldError[]): ConflictError {
   return new ConflictError(
     errors.length === 1
-      ? `${errors[0]!.path}: this document is already registered on the whitelist`
-      : `${errors.length} documents are already registered on the whitelist`,
+      ? `${errors[0]!.path}: this document is already registered by your institution`
+      : `${errors.length} documents are already registered by your institution`,
     'DOCUMENT_ALREADY_REGISTERED',
     errors,
   );
 }
 
+export function heldElsewhere(errors: FieldError[]): ConflictError {
+  return new ConflictError(
+    'Another researcher already holds this document on the whitelist: reject this document, or revoke the other holder first',
+    'DOCUMENT_HELD_ELSEWHERE',
+    errors,
+  );
+}
+
 /**
- * A unique-index violation on identity documents (a concurrent registration of the
- * same document got there first) becomes the same 409 as the checked case.
+ * A unique-index violation on identity documents (a concurrent writer got there first)
+ * becomes the same 409 as the checked case.
  */
 export function translateDocumentRace(err: unknown): unknown {
-  if (sqlState(err) === '23505' && violatedConstraint(err) === 'identity_documents_kind_number_uq') {
-    return documentConflict([{ path: 'documents', message: 'a document is already registered on the whitelist' }]);
+  if (sqlState(err) !== '23505') return err;
+  const constraint = violatedConstraint(err);
+  if (constraint === 'identity_documents_institution_uq') {
+    return documentConflict([{ path: 'documents', message: 'a document is already registered by your institution' }]);
+  }
+  if (constraint === 'identity_documents_approved_uq') {
+    return heldElsewhere([{ path: 'documents', message: 'another researcher holds an approved document with this number' }]);
   }
   return err;
+}
+
+/** A document's other holders, as a supervisor sees them: researchers elsewhere who registered the same document. */
+export interface OtherHolder {
+  documentId: string;
+  researcherId: string;
+  institutionId: string;
+  status: DocumentRow['status'];
+}
+
+/** For each of these documents, the other researchers' documents with the same kind, number and issuer. */
+export async function otherHolders(conn: Conn, docs: DocumentRow[]): Promise<Map<string, OtherHolder[]>> {
+  const byDoc = new Map<string, OtherHolder[]>(docs.map((d) => [d.id, []]));
+  if (docs.length === 0) return byDoc;
+  const keys = docs.map((d) => ({ id: d.id, researcher_id: d.researcherId, kind: d.kind, number: d.number, country_key: d.countryKey }));
+  const rows = await queryRows<{ for_id: string; id: string; researcher_id: string; institution_id: string; status: DocumentRow['status'] }>(
+    conn,
+    sql`select k.id as for_id, d.id, d.researcher_id, d.institution_id, d.status
+          from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(id uuid, researcher_id uuid, kind text, number text, country_key text)
+          join identity_documents d on d.kind = k.kind and d.number = k.number and d.country_key = k.country_key and d.researcher_id <> k.researcher_id
+         order by d.created_at, d.id`,
+  );
+  for (const r of rows) {
+    byDoc.get(r.for_id)?.push({ documentId: r.id, researcherId: r.researcher_id, institutionId: r.institution_id, status: r.status });
+  }
+  return byDoc;
+}
+
+/**
+ * Approves documents (the caller has locked their researcher): refused with
+ * DOCUMENT_HELD_ELSEWHERE, naming each, when another researcher holds one approved.
+ */
+export async function approveDocuments(conn: Conn, docs: DocumentRow[], pathOf: (d: DocumentRow) => string): Promise<DocumentRow[]> {
+  if (docs.length === 0) return [];
+  const holders = await otherHolders(conn, docs);
+  const errors: FieldError[] = [];
+  for (const d of docs) {
+    if (holders.get(d.id)?.some((h) => h.status === 'approved')) {
+      errors.push({ path: pathOf(d), message: 'another researcher holds this document, approved' });
+    }
+  }
+  if (errors.length > 0) throw heldElsewhere(errors);
+  try {
+    return await conn
+      .update(identityDocuments)
+      .set({ status: 'approved', statusReason: null })
+      .where(inArray(identityDocuments.id, docs.map((d) => d.id)))
+      .returning();
+  } catch (err) {
+    throw translateDocumentRace(err);
+  }
 }
 
 // ---- writes ------------------------------------------------------------------------
@@ -161,15 +242,38 @@ export interface CreatedResearcher {
   documents: DocumentRow[];
 }
 
-export function documentRow(researcherId: string, d: DocumentInput, now: Date): DocumentRow {
+/** A revoked researcher's documents leave the whitelist with them (rejected ones stay rejected). */
+export async function revokeDocuments(conn: Conn, researcherId: string): Promise<DocumentRow[]> {
+  return conn
+    .update(identityDocuments)
+    .set({ status: 'revoked' })
+    .where(and(eq(identityDocuments.researcherId, researcherId), inArray(identityDocuments.status, ['pending', 'approved'])))
+    .returning();
+}
+
+/** A supervisor's rejection of one document. */
+export async function rejectDocument(conn: Conn, id: string, reason: string): Promise<DocumentRow> {
+  const [row] = await conn
+    .update(identityDocuments)
+    .set({ status: 'rejected', statusReason: reason })
+    .where(eq(identityDocuments.id, id))
+    .returning();
+  return row!;
+}
+
+/** A new document: pending until customs approves it (with its nominated researcher, or on its own). */
+export function documentRow(researcherId: string, institutionId: string, d: DocumentInput, now: Date): DocumentRow {
   return {
     id: uuidv7(),
     researcherId,
+    institutionId,
     kind: d.kind,
     number: d.number,
     issuingCountry: d.issuingCountry,
     countryKey: countryKeyOf(d.kind, d.issuingCountry),
     expiresOn: d.expiresOn,
+    status: 'pending',
+    statusReason: null,
     createdAt: now,
   };
 }
@@ -203,7 +307,7 @@ export async function insertResearchers(
       createdAt: now,
       updatedAt: now,
     };
-    return { researcher, documents: input.documents.map((d) => documentRow(id, d, now)) };
+    return { researcher, documents: input.documents.map((d) => documentRow(id, institutionId, d, now)) };
   });
   if (created.length === 1) {
     // One researcher (a nomination): plain inserts.
@@ -236,6 +340,7 @@ export async function insertResearchers(
       c.documents.map((d) => ({
         id: d.id,
         researcher_id: d.researcherId,
+        institution_id: d.institutionId,
         kind: d.kind,
         number: d.number,
         issuing_country: d.issuingCountry,
@@ -244,10 +349,10 @@ export async function insertResearchers(
       })),
     );
     await conn.execute(sql`
-      insert into identity_documents (id, researcher_id, kind, number, issuing_country, country_key, expires_on, created_at)
-      select id, researcher_id, kind, number, issuing_country, country_key, expires_on, ${at}::timestamptz
+      insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on, status, created_at)
+      select id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on, 'pending', ${at}::timestamptz
       from jsonb_to_recordset(${JSON.stringify(ds)}::jsonb)
-        as x(id uuid, researcher_id uuid, kind text, number text, issuing_country text, country_key text, expires_on date)`);
+        as x(id uuid, researcher_id uuid, institution_id uuid, kind text, number text, issuing_country text, country_key text, expires_on date)`);
     onProgress?.(Math.min(i + INSERT_CHUNK, created.length), created.length);
   }
   return created;
@@ -280,7 +385,8 @@ const isRankCursor = (v: unknown): v is [string, string] =>
   isUuid(v[1]);
 
 /**
- * One page of an institution's researchers. Without `q`: by id (creation order).
+ * One page of researchers: of one institution, or of all when `institutionId` is
+ * undefined (the supervisor's queue). Without `q`: by id (creation order).
  * With `q`: ranked by similarity, best first. Latin names are matched with pg_trgm
  * on lower(full_name) (similarity `%`, word similarity, or a plain substring),
  * so typos still match; Chinese names by substring (strpos) on name_zh, since
@@ -288,11 +394,14 @@ const isRankCursor = (v: unknown): v is [string, string] =>
  */
 export async function listResearchers(
   conn: Conn,
-  institutionId: string,
+  institutionId: string | undefined,
   opts: ListOptions,
   today: string,
 ): Promise<{ rows: (ResearcherRow & { score?: number })[]; nextCursor: string | null }> {
-  const base = and(eq(researchers.institutionId, institutionId), statusCondition(opts.status, today));
+  const base = and(
+    institutionId !== undefined ? eq(researchers.institutionId, institutionId) : undefined,
+    statusCondition(opts.status, today),
+  );
   if (opts.q === undefined) {
     const after = decodeCursor(opts.cursor, isIdCursor);
     const rows = await conn
@@ -340,5 +449,18 @@ export async function listResearchers(
   return {
     rows: page.map((r) => ({ ...r.researcher, score: Number(r.score) })),
     nextCursor: more && last ? encodeCursor([last.score, last.researcher.id]) : null,
+  };
+}
+
+/** A page of researchers as the lists answer it: each with its documents, and `score` when searched. */
+export async function researcherPage(conn: Conn, institutionId: string | undefined, opts: ListOptions, today: string) {
+  const { rows, nextCursor } = await listResearchers(conn, institutionId, opts, today);
+  const docs = await documentsOf(conn, rows.map((r) => r.id));
+  return {
+    items: rows.map((r) => ({
+      ...presentResearcher(r, docs.get(r.id) ?? [], today),
+      ...(r.score !== undefined ? { score: r.score } : {}),
+    })),
+    nextCursor,
   };
 }

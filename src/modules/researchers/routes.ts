@@ -18,6 +18,7 @@ import { problemSchema } from '../../http/problem.js';
 import { getActiveInstitution, getInstitution } from '../institutions/queries.js';
 import { importResearchers, MAX_IMPORT_ROWS } from './import.js';
 import {
+  approveDocuments,
   assertDocumentsFree,
   auditDocument,
   auditResearcher,
@@ -27,6 +28,7 @@ import {
   insertResearchers,
   listResearchers,
   presentResearcher,
+  researcherPage,
   type ResearcherRow,
   translateDocumentRace,
 } from './queries.js';
@@ -143,7 +145,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
         tags: ['researchers'],
         summary: 'Nominate a researcher with their identity documents',
         description:
-          'The researcher starts `nominated`. Document numbers are validated and normalised; a document already on the whitelist is a 409 DOCUMENT_ALREADY_REGISTERED naming the field. Honours Idempotency-Key.',
+          'The researcher starts `nominated`, their documents `pending` (approved with the researcher). Document numbers are validated and normalised; a document that this institution already registered is a 409 DOCUMENT_ALREADY_REGISTERED naming the field. A document held at another institution is accepted like any other: the supervisor resolves it at approval (DOCUMENT_HELD_ELSEWHERE). Honours Idempotency-Key.',
         params: idParams,
         body: researcherBody,
         response: { 201: researcherSchema, ...standardProblems, ...notFound, ...conflict },
@@ -159,7 +161,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
           const now = deps.now();
           const errors = checkResearcher(body, borderDate(now));
           if (errors.length > 0) throw new ValidationError(errors);
-          await assertDocumentsFree(tx, body.documents, (i) => `documents.${i}.number`);
+          await assertDocumentsFree(tx, request.params.id, body.documents, (i) => `documents.${i}.number`);
           const [created] = await insertResearchers(tx, request.params.id, [body], now);
           const { researcher, documents } = created!;
           await audit(tx, request, 'researcher.nominate', researcher, { after: auditResearcher(researcher, documents) });
@@ -211,6 +213,38 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
         })),
         nextCursor,
       };
+    },
+  );
+
+  // The supervisor's queue (e.g. ?status=nominated) across institutions; an institution admin's, its own.
+  app.get(
+    '/v1/researchers',
+    {
+      config: { auth: ['supervisor', 'institution_admin'] },
+      schema: {
+        tags: ['researchers'],
+        summary: "List or search researchers across institutions (the supervisor's queue)",
+        description:
+          'A supervisor sees every institution, an institution admin its own only (another `institutionId` is a 404, as for one that does not exist). `status=nominated` is the approval queue. `status`, `q` and the items are as for `GET /v1/institutions/{id}/researchers`.',
+        querystring: z.strictObject({
+          ...pageQuery,
+          status: z.enum(REPORTED_RESEARCHER_STATUSES).optional(),
+          institutionId: uuidParam.optional(),
+          q: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+        }),
+        response: { 200: pageOf(researcherSearchHitSchema), ...standardProblems, ...notFound },
+      },
+    },
+    async (request) => {
+      const me = request.user;
+      const { institutionId, ...opts } = request.query;
+      const scope = me.role === 'supervisor' ? institutionId : (institutionId ?? me.institutionId);
+      if (scope !== undefined) assertManagesInstitution(me, scope);
+      // An admin's token always names its institution; refuse rather than list everyone if it ever does not.
+      if (scope === undefined && me.role !== 'supervisor') throw new NotFoundError('Institution');
+      const conn = deps.database.readDb;
+      if (scope !== undefined) await getInstitution(conn, scope);
+      return researcherPage(conn, scope, opts, today());
     },
   );
 
@@ -272,7 +306,8 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
       schema: {
         tags: ['researchers'],
         summary: 'Read a researcher',
-        description: 'Supervisors, the admin of their institution, and the researcher themself. Anyone else: 404.',
+        description:
+          'Supervisors, the admin of their institution, and the researcher themself. Anyone else: 404. A supervisor also sees, on each document, the other researchers who registered the same document (`otherHolders`).',
         params: idParams,
         response: { 200: researcherSchema, ...standardProblems, ...notFound },
       },
@@ -280,7 +315,17 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
     async (request, reply) => {
       const row = await loadScoped(db, request.user, request.params.id, false);
       reply.header('etag', etagOf(row.version));
-      return (await present(db, row)).view;
+      const { view, docs } = await present(db, row);
+      if (request.user.role !== 'supervisor') return view;
+      // The supervisor resolves documents held by several researchers: show who else holds each.
+      const holders = await otherHolders(db, docs);
+      return {
+        ...view,
+        documents: view.documents.map((d) => {
+          const others = holders.get(d.id) ?? [];
+          return others.length > 0 ? { ...d, otherHolders: others } : d;
+        }),
+      };
     },
   );
 
@@ -390,6 +435,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
           const day = borderDate(now);
           const changes: Partial<ResearcherRow> = { status: t.to, statusReason: input.reason ?? null };
           let renewal = false;
+          const documentChanges: { id: string; status: string }[] = [];
           if (action === 'approve') {
             const validFrom = input.validFrom ?? day;
             const validUntil = input.validUntil!;
@@ -404,12 +450,21 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
               throw err;
             });
             const docs = (await documentsOf(tx, [before.id])).get(before.id) ?? [];
-            if (!docs.some((d) => d.expiresOn >= day)) {
-              throw new ConflictError('Every identity document of this researcher has expired: add a valid one first', 'NO_VALID_DOCUMENT');
+            if (!docs.some((d) => d.expiresOn >= day && d.status !== 'rejected')) {
+              throw new ConflictError('Every identity document of this researcher has expired or was rejected: add a valid one first', 'NO_VALID_DOCUMENT');
             }
             changes.validFrom = validFrom;
             changes.validUntil = validUntil;
             renewal = before.status === 'approved';
+            // A nomination is vetted with its documents; documents added later are approved one by one.
+            if (!renewal) {
+              const approved = await approveDocuments(tx, docs.filter((d) => d.status === 'pending'), (d) => `documents.${docs.indexOf(d)}.number`);
+              documentChanges.push(...approved.map((d) => ({ id: d.id, status: d.status })));
+            }
+          }
+          if (action === 'revoke') {
+            const revoked = await revokeDocuments(tx, before.id);
+            documentChanges.push(...revoked.map((d) => ({ id: d.id, status: d.status })));
           }
           const [after] = await tx
             .update(researchers)
@@ -420,6 +475,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
           await audit(tx, request, `researcher.${action}`, after, {
             ...(input.reason !== undefined ? { reason: input.reason } : {}),
             ...(renewal ? { renewal: true } : {}),
+            ...(documentChanges.length > 0 ? { documents: documentChanges } : {}),
             before: auditResearcher(before),
             after: auditResearcher(after),
           });
@@ -441,7 +497,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
         tags: ['researchers'],
         summary: 'Add an identity document (e.g. a renewed passport)',
         description:
-          'Answers the researcher with its documents. A document already on the whitelist is a 409 DOCUMENT_ALREADY_REGISTERED. Honours Idempotency-Key; If-Match optional.',
+          'Answers the researcher with its documents. The document starts `pending`: it clears nobody until a supervisor approves it (with the nomination, or `…/documents/{documentId}/approve` once the researcher has been vetted). A document this institution already registered is a 409 DOCUMENT_ALREADY_REGISTERED; one held at another institution is accepted (the supervisor resolves it). Honours Idempotency-Key; If-Match optional.',
         params: idParams,
         body: documentBody,
         response: { 201: researcherSchema, ...standardProblems, ...notFound, ...conflict, 412: problemSchema },
@@ -462,8 +518,8 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
           if (existing.length >= MAX_DOCUMENTS) {
             throw new ConflictError(`A researcher has at most ${MAX_DOCUMENTS} identity documents: remove one first`, 'TOO_MANY_DOCUMENTS');
           }
-          await assertDocumentsFree(tx, [doc], () => 'number');
-          const row = documentRow(before.id, doc, now);
+          await assertDocumentsFree(tx, before.institutionId, [doc], () => 'number');
+          const row = documentRow(before.id, before.institutionId, doc, now);
           await tx.insert(identityDocuments).values(row);
           const [after] = await tx
             .update(researchers)
@@ -483,6 +539,60 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
       }
     },
   );
+
+  // ---- document vetting (supervisor) ---------------------------------------------------------
+
+  for (const action of ['approve', 'reject'] as const) {
+    app.post(
+      `/v1/researchers/:id/documents/:documentId/${action}`,
+      {
+        config: { auth: ['supervisor'] },
+        schema: {
+          tags: ['researchers'],
+          summary: action === 'approve' ? 'Approve a pending identity document' : 'Reject an identity document',
+          description:
+            action === 'approve'
+              ? 'From `pending`; otherwise 409 INVALID_TRANSITION. When another researcher holds the same document approved: 409 DOCUMENT_HELD_ELSEWHERE (reject one of the two, or revoke the other holder, first). If-Match optional.'
+              : 'From `pending` or `approved`, with a `reason`; otherwise 409 INVALID_TRANSITION. A rejected document clears nobody (DOCUMENT_NOT_APPROVED at the border). If-Match optional.',
+          params: z.strictObject({ id: uuidParam, documentId: uuidParam }),
+          body: action === 'approve' ? optionalReasonBody : reasonBody,
+          response: { 200: researcherSchema, ...standardProblems, ...notFound, ...conflict, 412: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const me = request.user;
+        const reason = (request.body as { reason?: string } | null | undefined)?.reason;
+        const result = await db.transaction(async (tx) => {
+          const before = await loadScoped(tx, me, request.params.id, true, true);
+          optionalIfMatch(request, before.version);
+          if (before.status === 'revoked') throw new ConflictError('A revoked researcher does not change', 'RESEARCHER_REVOKED');
+          const docs = (await documentsOf(tx, [before.id])).get(before.id) ?? [];
+          const doc = docs.find((d) => d.id === request.params.documentId);
+          if (!doc) throw new NotFoundError('Identity document');
+          const from = action === 'approve' ? ['pending'] : ['pending', 'approved'];
+          if (!from.includes(doc.status)) {
+            throw new ConflictError(`A document that is ${doc.status} cannot be ${action === 'approve' ? 'approved' : 'rejected'}`, 'INVALID_TRANSITION');
+          }
+          const [changed] =
+            action === 'approve' ? await approveDocuments(tx, [doc], () => 'documentId') : [await rejectDocument(tx, doc.id, reason!)];
+          const now = deps.now();
+          const [after] = await tx
+            .update(researchers)
+            .set({ version: before.version + 1, updatedAt: now })
+            .where(eq(researchers.id, before.id))
+            .returning();
+          await audit(tx, request, `researcher.document_${action}`, after!, {
+            ...(reason !== undefined ? { reason } : {}),
+            document: auditDocument(changed!),
+            before: { status: doc.status },
+          });
+          return { row: after!, docs: docs.map((d) => (d.id === changed!.id ? changed! : d)) };
+        });
+        reply.header('etag', etagOf(result.row.version));
+        return presentResearcher(result.row, result.docs, today());
+      },
+    );
+  }
 
   app.delete(
     '/v1/researchers/:id/documents/:documentId',
