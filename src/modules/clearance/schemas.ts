@@ -49,6 +49,10 @@ export const cardItemSchema = z.object({
   remainingQuantity: z.number().nullable(),
   unit: z.string().nullable(),
   serialNumber: z.string().nullable(),
+  sha256: z
+    .string()
+    .nullable()
+    .describe('Data items: the registered SHA-256 digest (lower-case hex), to compare with the copy carried; null for other categories'),
 });
 
 export const lookupResponseSchema = z
