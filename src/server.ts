@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace';
+import { eq } from 'drizzle-orm';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { users } from './db/schema.js';
 
 /**
  * The process entry: read the configuration, open the database (pg pool when
@@ -35,6 +37,14 @@ async function main(): Promise<void> {
     { database: database.kind, dataDir: database.kind === 'pglite' ? config.database.dataDir : undefined },
     database.kind === 'pglite' ? 'using the embedded database (PGlite)' : 'using PostgreSQL',
   );
+  const [supervisor] = await database.db.select({ id: users.id }).from(users).where(eq(users.role, 'supervisor')).limit(1).catch(() => [{ id: '' }]);
+  if (!supervisor) {
+    app.log.warn(
+      `no supervisor account exists yet: create the first with \`npm run cli -- bootstrap --username U\` (the password at its prompt or in HETAO_BOOTSTRAP_PASSWORD)${
+        database.kind === 'pglite' ? ', with the server stopped (the embedded database is one process)' : ''
+      }`,
+    );
+  }
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');

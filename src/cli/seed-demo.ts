@@ -1,25 +1,47 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
+import { appendAudit } from '../audit/chain.js';
+import { verifySecret } from '../auth/passwords.js';
 import type { Config } from '../config.js';
-import type { Database } from '../db/client.js';
-import { checkpoints, institutions, users } from '../db/schema.js';
+import type { Database, Db } from '../db/client.js';
+import { checkpoints, institutions, items, researchers, type Role, users } from '../db/schema.js';
 import { computeHkidCheckCharacter, computePrcIdCheckCharacter } from '../documents/index.js';
-import { createUser } from '../modules/users/queries.js';
+import { createUser, type UserRow } from '../modules/users/queries.js';
 
 /**
  * Loads a small, realistic demo through the real API (in-process, with every
  * validation and audit event): two institutions, one on each side; staff holding
  * each kind of identity document; items of each category; an officer per
  * checkpoint; and prints the logins.
+ *
+ * Every step first looks for what it would create (institutions by registration,
+ * staff by name and birth date, items by name, accounts by username) and creates
+ * only what is missing: a run that stopped anywhere is completed by the next, and
+ * every run prints the same logins. An account whose username is taken by someone
+ * else's account is named, not fatal.
  */
 
 export const DEMO_PASSWORD = 'hetao-demo-password';
-const MARKER_REGISTRATION = 'HK-DEMO-0001';
+const SUPERVISOR = 'demo-supervisor';
 
 interface Out {
   out(line: string): void;
+  err(line: string): void;
+}
+
+/** An API refusal, with the problem's own words. */
+export class DemoApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly what: string,
+    readonly problem: { code?: string; detail?: string; errors?: { path: string; message: string }[] },
+  ) {
+    const fields = (problem.errors ?? []).map((e) => `${e.path} ${e.message}`).join('; ');
+    super(`${what} was refused (${status}${problem.code ? ` ${problem.code}` : ''}): ${problem.detail ?? ''}${fields ? ` [${fields}]` : ''}`);
+    this.name = 'DemoApiError';
+  }
 }
 
 class DemoClient {
@@ -28,14 +50,22 @@ class DemoClient {
     private readonly token: string,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<T> {
+  async call<T = Record<string, unknown>>(what: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<T> {
     const res = await this.app.inject({
       method,
       url,
       headers: { authorization: `Bearer ${this.token}` },
       ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
     });
-    if (res.statusCode >= 300) throw new Error(`${method} ${url} answered ${res.statusCode}: ${res.body}`);
+    if (res.statusCode >= 300) {
+      let problem: DemoApiError['problem'];
+      try {
+        problem = res.json();
+      } catch {
+        problem = { detail: res.body.slice(0, 300) };
+      }
+      throw new DemoApiError(res.statusCode, what, problem);
+    }
     return res.json<T>();
   }
 }
@@ -51,38 +81,115 @@ function hkid(prefix: string, digits: string): string {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
+
+interface Login {
+  username: string;
+  role: Role;
+  note: string;
+}
+
+interface Refused {
+  username: string;
+  reason: string;
+}
+
+/** Whether an existing account is the demo's own: same role and scope, active, with the demo password. */
+async function demoAccountProblem(row: UserRow, role: Role, scope: { institutionId?: string; researcherId?: string; checkpoint?: string }): Promise<string | undefined> {
+  const scopeOf = (r: { institutionId?: string | null; researcherId?: string | null; checkpoint?: string | null }) =>
+    `${r.institutionId ?? ''}/${r.researcherId ?? ''}/${r.checkpoint ?? ''}`;
+  // A researcher account's institution follows from its researcher.
+  const wanted = role === 'researcher' ? { researcherId: scope.researcherId } : scope;
+  const has = role === 'researcher' ? { researcherId: row.researcherId } : row;
+  if (row.role !== role || scopeOf(has) !== scopeOf(wanted)) {
+    return `the username is taken by an account that is not the demo's (role ${row.role}${row.checkpoint ? `, checkpoint ${row.checkpoint}` : ''})`;
+  }
+  if (row.status !== 'active') return 'the demo account exists but is disabled';
+  if (!(await verifySecret(row.passwordHash, DEMO_PASSWORD))) return "the demo account exists but its password is no longer the demo's";
+  return undefined;
+}
+
+/** The demo supervisor, created (with its audit event) when missing; the API calls are made in its name. */
+async function demoSupervisor(db: Db): Promise<{ row: UserRow } | { problem: string }> {
+  const [existing] = await db.select().from(users).where(eq(users.username, SUPERVISOR)).limit(1);
+  if (existing) {
+    if (existing.role !== 'supervisor' || existing.status !== 'active') {
+      return {
+        problem:
+          `seed-demo makes its changes as ${SUPERVISOR}, and that username is taken by a ${existing.status} ${existing.role} account. ` +
+          'Rename or remove that account, or load the demo into another DATA_DIR or database.',
+      };
+    }
+    return { row: existing };
+  }
+  const row = await db.transaction(async (tx) => {
+    const user = await createUser(tx, { username: SUPERVISOR, password: DEMO_PASSWORD, role: 'supervisor' });
+    await appendAudit(tx, {
+      actor: 'cli',
+      role: 'system',
+      action: 'user.create',
+      subject: `user:${user.id}`,
+      data: { after: { id: user.id, username: user.username, role: user.role }, via: 'seed-demo' },
+    });
+    return user;
+  });
+  return { row };
+}
+
 export async function seedDemo(config: Config, database: Database, io: Out): Promise<number> {
   if (config.env === 'production') {
-    io.out('refused: seed-demo loads known passwords and is not for production');
+    io.err('seed-demo: refused: it loads known passwords and is not for production (NODE_ENV=production)');
     return 1;
   }
   const db = database.db;
-  const [already] = await db.select({ id: institutions.id }).from(institutions).where(eq(institutions.registrationNumber, MARKER_REGISTRATION));
-  if (already) {
-    io.out('the demo is already loaded (institution HK-DEMO-0001 exists); logins below use the password ' + DEMO_PASSWORD);
-    return 0;
+  const sup = await demoSupervisor(db);
+  if ('problem' in sup) {
+    io.err(`seed-demo: ${sup.problem}`);
+    return 1;
   }
 
   const app = await buildApp({ config, database }, { logger: false });
   try {
-    let [sup] = await db.select().from(users).where(eq(users.username, 'demo-supervisor')).limit(1);
-    sup ??= await createUser(db, { username: 'demo-supervisor', password: DEMO_PASSWORD, role: 'supervisor' });
-    const api = new DemoClient(app, app.issueToken({ sub: sup.id, kind: 'user', role: 'supervisor', username: sup.username }).token);
-    const logins: [string, string, string][] = [['demo-supervisor', 'supervisor', 'everything']];
-    const account = async (username: string, role: string, scope: Record<string, string>, note: string) => {
-      await api.call('POST', '/v1/users', { username, password: DEMO_PASSWORD, role, ...scope });
-      logins.push([username, role, note]);
+    const api = new DemoClient(app, app.issueToken({ sub: sup.row.id, kind: 'user', role: 'supervisor', username: sup.row.username }).token);
+    const logins: Login[] = [];
+    const refused: Refused[] = [];
+    const supProblem = await demoAccountProblem(sup.row, 'supervisor', {});
+    if (supProblem) refused.push({ username: SUPERVISOR, reason: supProblem });
+    else logins.push({ username: SUPERVISOR, role: 'supervisor', note: 'everything' });
+
+    const account = async (username: string, role: Role, scope: { institutionId?: string; researcherId?: string; checkpoint?: string }, note: string) => {
+      const [existing] = await db.select().from(users).where(eq(users.username, username)).limit(1);
+      let problem: string | undefined;
+      if (existing) {
+        problem = await demoAccountProblem(existing, role, scope);
+      } else {
+        try {
+          await api.call(`the account ${username}`, 'POST', '/v1/users', { username, password: DEMO_PASSWORD, role, ...scope });
+        } catch (err) {
+          if (!(err instanceof DemoApiError)) throw err;
+          problem = err.message;
+        }
+      }
+      if (problem) refused.push({ username, reason: problem });
+      else logins.push({ username, role, note });
     };
 
     // Institutions, one on each side of the boundary.
-    const hk = await api.call<{ id: string }>('POST', '/v1/institutions', {
+    const institution = async (body: { name: string; nameZh: string; side: 'HK' | 'SZ'; kind: string; registrationNumber: string }) => {
+      const [found] = await db
+        .select({ id: institutions.id })
+        .from(institutions)
+        .where(and(eq(institutions.side, body.side), eq(institutions.registrationNumber, body.registrationNumber)))
+        .limit(1);
+      return found ?? api.call<{ id: string }>(`the institution ${body.name}`, 'POST', '/v1/institutions', body);
+    };
+    const hk = await institution({
       name: 'Lok Ma Chau Loop Institute of Technology',
       nameZh: '落马洲河套科技学院',
       side: 'HK',
       kind: 'university',
-      registrationNumber: MARKER_REGISTRATION,
+      registrationNumber: 'HK-DEMO-0001',
     });
-    const sz = await api.call<{ id: string }>('POST', '/v1/institutions', {
+    const sz = await institution({
       name: 'Shenzhen Hetao Institute of Life Sciences',
       nameZh: '深圳河套生命科学研究院',
       side: 'SZ',
@@ -90,9 +197,21 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
       registrationNumber: '91440300DEMO00001X',
     });
 
-    // Staff: every kind of identity document appears at least once.
-    const nominate = (institutionId: string, body: Record<string, unknown>) =>
-      api.call<{ id: string }>('POST', `/v1/institutions/${institutionId}/researchers`, body);
+    // Staff: every kind of identity document appears at least once; all but one approved.
+    const today = new Date().toISOString().slice(0, 10);
+    const nextYear = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`;
+    const nominate = async (institutionId: string, body: { fullName: string; dateOfBirth: string } & Record<string, unknown>, approve = true) => {
+      const [found] = await db
+        .select({ id: researchers.id, status: researchers.status })
+        .from(researchers)
+        .where(and(eq(researchers.institutionId, institutionId), eq(researchers.fullName, body.fullName), eq(researchers.dateOfBirth, body.dateOfBirth)))
+        .limit(1);
+      const r = found ?? { ...(await api.call<{ id: string }>(`the nomination of ${body.fullName}`, 'POST', `/v1/institutions/${institutionId}/researchers`, body)), status: 'nominated' };
+      if (approve && r.status === 'nominated') {
+        await api.call(`the approval of ${body.fullName}`, 'POST', `/v1/researchers/${r.id}/approve`, { validFrom: today, validUntil: nextYear });
+      }
+      return r;
+    };
     const chan = await nominate(hk.id, {
       fullName: 'CHAN TAI MAN',
       nameZh: '陳大文',
@@ -113,7 +232,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
       email: 'ml.wong@lmcit.example.hk',
       documents: [{ kind: 'home_return_permit', number: 'H87654321', issuingCountry: 'CHN', expiresOn: '2030-12-31' }],
     });
-    const smith = await nominate(hk.id, {
+    await nominate(hk.id, {
       fullName: 'SMITH JOHN',
       dateOfBirth: '1979-02-03',
       nationality: 'GBR',
@@ -142,26 +261,31 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
         { kind: 'hk_macao_permit', number: 'CA1234567', issuingCountry: 'CHN', expiresOn: '2031-07-19' },
       ],
     });
-    const today = new Date().toISOString().slice(0, 10);
-    const nextYear = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`;
-    for (const r of [chan, wong, smith, li, zhang]) {
-      await api.call('POST', `/v1/researchers/${r.id}/approve`, { validFrom: today, validUntil: nextYear });
-    }
     // One nominee still waiting for approval: a lookup shows TRAVELLER_NOT_APPROVED.
-    await nominate(sz.id, {
-      fullName: 'ZHAO LEI',
-      nameZh: '赵磊',
-      dateOfBirth: '1995-01-20',
-      nationality: 'CHN',
-      email: 'zhao.lei@hetao-ls.example.cn',
-      documents: [{ kind: 'hk_macao_permit', number: 'C87654321', issuingCountry: 'CHN', expiresOn: '2034-01-01' }],
-    });
+    await nominate(
+      sz.id,
+      {
+        fullName: 'ZHAO LEI',
+        nameZh: '赵磊',
+        dateOfBirth: '1995-01-20',
+        nationality: 'CHN',
+        email: 'zhao.lei@hetao-ls.example.cn',
+        documents: [{ kind: 'hk_macao_permit', number: 'C87654321', issuingCountry: 'CHN', expiresOn: '2034-01-01' }],
+      },
+      false,
+    );
 
     // Items of each category.
-    const item = async (institutionId: string, body: Record<string, unknown>, approve = true) => {
-      const created = await api.call<{ id: string }>('POST', `/v1/institutions/${institutionId}/items`, body);
-      if (approve) await api.call('POST', `/v1/items/${created.id}/approve`, { validUntil: nextYear });
-      return created;
+    const item = async (institutionId: string, body: { category: string; name: string } & Record<string, unknown>, approve = true) => {
+      const [found] = await db
+        .select({ id: items.id, status: items.status })
+        .from(items)
+        .where(and(eq(items.institutionId, institutionId), eq(items.name, body.name)))
+        .limit(1);
+      const created = found ?? (await api.call<{ id: string; status: string }>(`the item ${body.name}`, 'POST', `/v1/institutions/${institutionId}/items`, body));
+      if (approve && (created.status === 'submitted' || created.status === 'endorsed')) {
+        await api.call(`the approval of the item ${body.name}`, 'POST', `/v1/items/${created.id}/approve`, { validUntil: nextYear });
+      }
     };
     await item(hk.id, {
       category: 'equipment',
@@ -254,12 +378,17 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
     const cps = await db.select({ code: checkpoints.code, name: checkpoints.nameEn }).from(checkpoints).orderBy(checkpoints.code);
     for (const cp of cps) await account(`officer-${cp.code.toLowerCase().replace(/_/g, '-')}`, 'officer', { checkpoint: cp.code }, cp.name);
 
-    io.out(`demo loaded; every account's password is: ${DEMO_PASSWORD}`);
+    io.out(`demo ready; every account below signs in with the password: ${DEMO_PASSWORD}`);
     io.out('');
-    for (const [u, role, note] of logins) io.out(`  ${u.padEnd(22)} ${role.padEnd(18)} ${note}`);
+    for (const l of logins) io.out(`  ${l.username.padEnd(22)} ${l.role.padEnd(18)} ${l.note}`);
     io.out('');
     io.out('travellers: CHAN TAI MAN passport K01234567 (carries laptop LMCIT-LAP-0001), LI WEI permit C12345678');
     io.out('            (ethanol, plasmids, a personal-information extract), ZHANG XIAOMING passport E12345678, ZHAO LEI C87654321 (not approved)');
+    if (refused.length > 0) {
+      io.out('');
+      io.out(`not available (${refused.length}): the rest of the demo works without ${refused.length === 1 ? 'it' : 'them'}`);
+      for (const r of refused) io.out(`  ${r.username.padEnd(22)} ${r.reason}`);
+    }
     return 0;
   } finally {
     await app.close();

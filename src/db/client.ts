@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -153,6 +153,117 @@ function poolDb(pool: pg.Pool): Db {
   return Object.assign(db, { transaction });
 }
 
+/** A second process opening the embedded database of a DATA_DIR in use. */
+export class DataDirInUseError extends Error {
+  constructor(
+    public readonly dataDir: string,
+    public readonly pid: number,
+  ) {
+    super(
+      `The embedded database in ${dataDir} is in use by another process (pid ${pid}, the server?). Stop it first, ` +
+        'or use the API (e.g. POST /v1/auth/token) while it runs; or set DATABASE_URL to use a shared Postgres.',
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/** The DATA_DIRs this process holds, so that a lock file naming our own pid is told apart from a stale one. */
+const heldDataDirs = new Set<string>();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws DataDirInUseError when the lock's pid is alive; removes the lock when it is stale. */
+function takeOverIfStale(dir: string, file: string): void {
+  const pid = lockPid(file);
+  // Our own pid in a lock this process does not hold: left by an earlier process that had it (a restarted container).
+  if (pid !== undefined && pid !== process.pid && pidAlive(pid)) throw new DataDirInUseError(dir, pid);
+  // Stale: move it aside (atomic, so one taker wins), and put it back if another took it over meanwhile.
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const moved = lockPid(aside);
+  if (moved !== undefined && moved !== pid && moved !== process.pid && pidAlive(moved)) {
+    try {
+      linkSync(aside, file);
+    } catch {
+      // a third process has taken it meanwhile: in use either way
+    }
+    unlinkSync(aside);
+    throw new DataDirInUseError(dir, moved);
+  }
+  unlinkSync(aside);
+}
+
+/**
+ * PGlite is one process: two processes on one directory each write their own view of
+ * it and events are lost. Takes DATA_DIR/.lock (O_EXCL, holding the pid) or throws
+ * DataDirInUseError; a lock whose pid is dead is taken over. Returns the release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const dir = resolve(dataDir);
+  const file = join(dir, '.lock');
+  if (heldDataDirs.has(dir)) throw new DataDirInUseError(dir, process.pid);
+  // Written whole under another name, then linked into place: link fails when .lock exists
+  // (as O_EXCL does), and a reader never sees a lock without its pid.
+  const mine = `${file}.${process.pid}.new`;
+  const fd = openSync(mine, 'w', 0o600);
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        linkSync(mine, file);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
+      }
+      takeOverIfStale(dir, file);
+    }
+  } finally {
+    unlinkSync(mine);
+  }
+  heldDataDirs.add(dir);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    heldDataDirs.delete(dir);
+    process.removeListener('exit', release);
+    try {
+      if (lockPid(file) === process.pid) unlinkSync(file);
+    } catch {
+      // gone already
+    }
+  };
+  // A process that exits without closing the database (process.exit, an uncaught error) frees it too.
+  process.on('exit', release);
+  return release;
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const pool = makePool(opts.url, opts, '');
@@ -195,17 +306,25 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     };
   }
 
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const dataDir = opts.dataDir ?? './data';
   let location: string;
+  let unlock = () => {};
   if (dataDir.startsWith('memory://')) {
     location = dataDir;
   } else {
     location = join(dataDir, 'pgdata');
     mkdirSync(location, { recursive: true });
+    unlock = lockDataDir(dataDir);
   }
-  const client = await PGlite.create(location, { extensions: { pg_trgm } });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create(location, { extensions: { pg_trgm } });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   let closed = false;
   return {
@@ -224,7 +343,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     async close() {
       if (closed) return;
       closed = true;
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }
