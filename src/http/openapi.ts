@@ -117,12 +117,64 @@ export function documentStandardResponses(route: RouteOptions): void {
   };
 }
 
+/** A CSV a newcomer can send from Swagger UI as it is (RFC 4180, header first). */
+export const IMPORT_CSV_EXAMPLE = [
+  'fullName,nameZh,dateOfBirth,nationality,email,documentKind,documentNumber,issuingCountry,expiresOn',
+  'CHAN TAI MAN,陳大文,1985-04-12,HKG,tm.chan@example.edu.hk,hkid,A123456(3),,2040-01-01',
+  'SMITH JOHN,,1980-02-29,GBR,john.smith@example.ac.uk,passport,533380006,GBR,2034-12-31',
+  '',
+].join('\r\n');
+
+const IMPORT_JSON_EXAMPLE = [
+  {
+    fullName: 'CHAN TAI MAN',
+    nameZh: '陳大文',
+    dateOfBirth: '1985-04-12',
+    nationality: 'HKG',
+    email: 'tm.chan@example.edu.hk',
+    documents: [{ kind: 'hkid', number: 'A123456(3)', expiresOn: '2040-01-01' }],
+  },
+];
+
+/**
+ * Request bodies documented per media type. The zod transform writes one schema for
+ * every type a route reads (the import's `array | string`); here each type gets its
+ * own branch and an example, so that Swagger UI offers `text/csv` and can send it.
+ */
+const BODY_MEDIA: Record<string, { description: string; media: Record<string, { branch: 'array' | 'string'; example: unknown }> }> = {
+  'POST /v1/institutions/:id/researchers/import': {
+    description: 'A JSON array of researcher bodies, or the CSV text (header first, one researcher and one document per row)',
+    media: {
+      'application/json': { branch: 'array', example: IMPORT_JSON_EXAMPLE },
+      'text/csv': { branch: 'string', example: IMPORT_CSV_EXAMPLE },
+    },
+  },
+};
+
+function bodyByMedia(key: string, body: unknown): unknown {
+  const spec = BODY_MEDIA[key];
+  const branches = (body as { anyOf?: { type?: string }[] } | undefined)?.anyOf;
+  if (!spec || !Array.isArray(branches)) return body;
+  const content: Record<string, { schema: unknown }> = {};
+  for (const [mediaType, { branch, example }] of Object.entries(spec.media)) {
+    const schema = branches.find((b) => b.type === branch);
+    if (!schema) throw new Error(`${key}: no ${branch} branch in the body schema for ${mediaType}`);
+    content[mediaType] = { schema: { ...schema, description: spec.description, examples: [example] } };
+  }
+  return { content };
+}
+
 /**
  * The zod route transform, keeping the response `headers` that it drops from
- * content-type responses (Retry-After on 429 and 503).
+ * content-type responses (Retry-After on 429 and 503), and writing the bodies of
+ * BODY_MEDIA per media type.
  */
 export const openApiRouteTransform: typeof jsonSchemaTransform = (input) => {
   const out = jsonSchemaTransform(input);
+  const method = [input.route.method].flat()[0];
+  const key = `${String(method).toUpperCase()} ${input.url}`;
+  const outSchema = out.schema as { body?: unknown } | undefined;
+  if (outSchema?.body !== undefined && key in BODY_MEDIA) outSchema.body = bodyByMedia(key, outSchema.body);
   const declared = (input.schema as { response?: Record<string, unknown> } | undefined)?.response;
   const transformed = (out.schema as { response?: Record<string, Record<string, unknown>> } | undefined)?.response;
   if (declared && transformed) {
