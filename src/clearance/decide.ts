@@ -102,6 +102,15 @@ function travellerReasons(traveller: TravellerRecord | null, input: DecisionInpu
       });
     }
   }
+
+  // A vetted researcher's document added later clears nobody until customs approves it too.
+  // (A nomination's documents are vetted with it: TRAVELLER_NOT_APPROVED already says so.)
+  if ((traveller.status === 'approved' || traveller.status === 'suspended') && traveller.document.status !== 'approved') {
+    reasons.push({
+      code: 'DOCUMENT_NOT_APPROVED',
+      detail: `The presented document is ${traveller.document.status === 'pending' ? 'pending approval by customs' : traveller.document.status}`,
+    });
+  }
   return reasons;
 }
 

@@ -4,6 +4,7 @@
 export type Side = 'SZ' | 'HK';
 export type Direction = 'SZ_TO_HK' | 'HK_TO_SZ';
 export type ResearcherStatus = 'nominated' | 'approved' | 'rejected' | 'suspended' | 'revoked';
+export type DocumentStatus = 'pending' | 'approved' | 'rejected' | 'revoked';
 export type ItemStatus = 'submitted' | 'endorsed' | 'approved' | 'rejected' | 'suspended' | 'revoked';
 export type ItemCategory = 'equipment' | 'reagent' | 'biological_sample' | 'data';
 export type DataClassification = 'public' | 'internal' | 'personal_information' | 'important_data';
@@ -16,6 +17,7 @@ export const REASON_CODES = [
   'INSTITUTION_SUSPENDED',
   'DOCUMENT_EXPIRED',
   'DOCUMENT_DATA_MISMATCH',
+  'DOCUMENT_NOT_APPROVED',
   'ITEM_NOT_REGISTERED',
   'ITEM_NOT_APPROVED',
   'ITEM_EXPIRED',
@@ -46,7 +48,7 @@ export interface TravellerRecord {
   nationality: string; // ISO 3166-1 alpha-3
   institution: { id: string; name: string; status: 'active' | 'suspended' };
   /** The document presented at the control point. */
-  document: { kind: string; number: string; issuingCountry: string; expiresOn: string };
+  document: { kind: string; number: string; issuingCountry: string; expiresOn: string; status: DocumentStatus };
 }
 
 /** Facts read from a raw MRZ when the officer scanned one. */

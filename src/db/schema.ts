@@ -81,6 +81,9 @@ export const researchers = pgTable(
   ],
 );
 
+/** `revoked`: its researcher was revoked (final); the document no longer holds its place on the whitelist. */
+export const DOCUMENT_STATUSES = ['pending', 'approved', 'rejected', 'revoked'] as const;
+
 export const identityDocuments = pgTable(
   'identity_documents',
   {
@@ -96,11 +99,22 @@ export const identityDocuments = pgTable(
     /** '' for every kind but passports, whose numbers are unique per issuing country only. */
     countryKey: text('country_key').notNull().default(''),
     expiresOn: date('expires_on', { mode: 'string' }).notNull(),
+    /** Vetted by customs: a document clears nobody until it is approved (with its researcher, or on its own). */
+    status: text('status', { enum: DOCUMENT_STATUSES }).notNull().default('pending'),
+    statusReason: text('status_reason'),
+    /** The holder's institution, filled by a trigger from researchers: duplicates are refused per institution. */
+    institutionId: uuid('institution_id')
+      .notNull()
+      .references(() => institutions.id),
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('identity_documents_kind_number_uq').on(t.kind, t.number, t.countryKey),
+    // One approved holder per document; pending holders elsewhere wait for the supervisor.
+    uniqueIndex('identity_documents_approved_uq').on(t.kind, t.number, t.countryKey).where(sql`${t.status} = 'approved'`),
+    uniqueIndex('identity_documents_institution_uq').on(t.institutionId, t.kind, t.number, t.countryKey),
+    index('identity_documents_kind_number_idx').on(t.kind, t.number, t.countryKey),
     index('identity_documents_researcher_idx').on(t.researcherId),
+    check('identity_documents_status_ck', sql`${t.status} in ('pending','approved','rejected','revoked')`),
   ],
 );
 

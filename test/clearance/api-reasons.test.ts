@@ -162,6 +162,39 @@ t.test('DOCUMENT_EXPIRED: by the record, and by the MRZ', async (t) => {
   await expectFlagged(t, await cross({ mrz }, 'HK_TO_SZ', [{ itemId: other.laptop.id }]), [{ code: 'DOCUMENT_EXPIRED' }], before);
 });
 
+t.test('DOCUMENT_NOT_APPROVED: a passport added by the institution after vetting, pending, then rejected', async (t) => {
+  const trav = await travellerWithKit();
+  const admin = await ctx.caller('institution_admin', { institutionId: trav.institutionId });
+  const added = `Z${randomBytes(4).readUInt32BE(0) % 10_000_000}`.padEnd(8, '7');
+  const res = await ctx.request({
+    method: 'POST',
+    url: `/v1/researchers/${trav.researcher.id}/documents`,
+    token: admin.token,
+    payload: { kind: 'passport', number: added, issuingCountry: 'GBR', expiresOn: '2040-01-01' },
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const doc = res.json().documents.find((d: { number: string }) => d.number === added);
+  t.equal(doc.status, 'pending');
+  const ref: DocumentRef = { document: { kind: 'passport', number: added, issuingCountry: 'GBR' } };
+  let before = await snapshot([trav.laptop.id]);
+  await expectFlagged(t, await cross(ref, 'HK_TO_SZ', [{ itemId: trav.laptop.id }]), [{ code: 'DOCUMENT_NOT_APPROVED' }], before);
+
+  const sup = await ctx.caller('supervisor');
+  const rejected = await ctx.request({
+    method: 'POST',
+    url: `/v1/researchers/${trav.researcher.id}/documents/${doc.id}/reject`,
+    token: sup.token,
+    payload: { reason: 'not the holder' },
+  });
+  t.equal(rejected.statusCode, 200, rejected.body);
+  before = await snapshot([trav.laptop.id]);
+  const flagged = await expectFlagged(t, await cross(ref, 'HK_TO_SZ', [{ itemId: trav.laptop.id }]), [{ code: 'DOCUMENT_NOT_APPROVED' }], before);
+  t.match(flagged.reasons[0]?.detail, /rejected/);
+  // The vetted passport still clears.
+  const ok = await cross(passportRef(trav.passport), 'HK_TO_SZ', [{ itemId: trav.laptop.id }]);
+  t.equal(ok.json().decision, 'CLEARED', ok.body);
+});
+
 t.test('DOCUMENT_DATA_MISMATCH: MRZ birth date, then MRZ nationality, differ from the record', async (t) => {
   const trav = await travellerWithKit({ dateOfBirth: '1985-04-12', nationality: 'CHN' });
   const mrz = (over: { dateOfBirth?: string; nationality?: string }) =>

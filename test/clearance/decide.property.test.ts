@@ -55,6 +55,7 @@ const traveller: fc.Arbitrary<TravellerRecord> = fc.record({
     number: fc.stringMatching(/^X[0-9]{8}$/),
     issuingCountry: nationality,
     expiresOn: dateStr,
+    status: fc.constantFrom('pending' as const, 'approved' as const, 'rejected' as const, 'revoked' as const),
   }),
 });
 
@@ -117,8 +118,9 @@ function materialise(g: Generated): { input: DecisionInput; calls: () => number 
 }
 
 const RUNS = { numRuns: 1000 };
-const TRAVELLER_CODES: readonly ReasonCode[] = REASON_CODES.slice(0, 7);
-const ITEM_CODES: readonly ReasonCode[] = REASON_CODES.slice(7, 15);
+const FIRST_ITEM_CODE = REASON_CODES.indexOf('ITEM_NOT_REGISTERED');
+const TRAVELLER_CODES: readonly ReasonCode[] = REASON_CODES.slice(0, FIRST_ITEM_CODE);
+const ITEM_CODES: readonly ReasonCode[] = REASON_CODES.slice(FIRST_ITEM_CODE, REASON_CODES.indexOf('RETURN_OVERDUE'));
 const group = (c: ReasonCode): number =>
   TRAVELLER_CODES.includes(c) ? 0 : ITEM_CODES.includes(c) ? 1 : c === 'RETURN_OVERDUE' ? 2 : 3;
 

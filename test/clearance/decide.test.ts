@@ -33,7 +33,7 @@ function traveller(over: Partial<TravellerRecord> = {}): TravellerRecord {
     dateOfBirth: DOB,
     nationality: 'CHN',
     institution: { id: 'INST-1', name: 'Hetao Institute of Materials', status: 'active' },
-    document: { kind: 'exit_entry_permit', number: DOC_NUMBER, issuingCountry: 'CHN', expiresOn: '2030-01-01' },
+    document: { kind: 'exit_entry_permit', number: DOC_NUMBER, issuingCountry: 'CHN', expiresOn: '2030-01-01', status: 'approved' },
     ...over,
   };
 }
@@ -185,6 +185,17 @@ const alone: Case[] = [
     mutate: (i) => { trav(i).institution.status = 'suspended'; },
     expect: [{ code: 'INSTITUTION_SUSPENDED' }],
     detail: /Hetao Institute of Materials/,
+  },
+  ...(['pending', 'rejected', 'revoked'] as const).map((status): Case => ({
+    name: `presented document ${status} (added after vetting)`,
+    mutate: (i) => { trav(i).document.status = status; },
+    expect: [{ code: 'DOCUMENT_NOT_APPROVED' }],
+    detail: status === 'pending' ? /pending approval/ : new RegExp(status),
+  })),
+  {
+    name: 'a nominated traveller with a pending document: the nomination is the reason, not the document',
+    mutate: (i) => { trav(i).status = 'nominated'; trav(i).document.status = 'pending'; },
+    expect: [{ code: 'TRAVELLER_NOT_APPROVED' }],
   },
   {
     name: 'presented document expired yesterday',

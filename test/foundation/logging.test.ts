@@ -116,7 +116,7 @@ t.test('database errors are logged with their SQLSTATE, constraint and table, ne
   const institution = await insertInstitution(ctx.db);
   const researcher = await insertResearcher(ctx.db, { institutionId: institution.id });
   const doc = () =>
-    ctx.db.insert(identityDocuments).values({ id: uuidv7(), researcherId: researcher.id, kind: 'hkid', number: hkid, issuingCountry: 'HKG', expiresOn: '2040-01-01' });
+    ctx.db.insert(identityDocuments).values({ id: uuidv7(), researcherId: researcher.id, institutionId: institution.id, kind: 'hkid', number: hkid, issuingCountry: 'HKG', expiresOn: '2040-01-01' });
   await doc();
 
   const statements: Record<string, () => Promise<unknown>> = {
@@ -166,7 +166,7 @@ t.test('database errors are logged with their SQLSTATE, constraint and table, ne
   const byMsg = (m: string) => logged.find((l) => l.msg === m)?.err ?? {};
   t.match(byMsg('logged directly: 22P02 uuid'), { code: '22P02', routine: 'string_to_uuid', message: /^invalid input syntax for type uuid: "…"$/, query: 'select $1::uuid' }, 'the SQLSTATE, routine, the SQL text and the message without the value');
   t.match(byMsg('logged directly: 22P02 json'), { code: '22P02', message: /json/ });
-  t.match(byMsg('logged directly: 23505 unique'), { code: '23505', constraint: 'identity_documents_kind_number_uq', table: 'identity_documents' }, 'the constraint and table of the unique violation');
+  t.match(byMsg('logged directly: 23505 unique'), { code: '23505', constraint: 'identity_documents_institution_uq', table: 'identity_documents' }, 'the constraint and table of the unique violation');
   t.match(String(byMsg('logged directly: 22P02 uuid').stack), /^\w+: invalid input syntax for type uuid: "…"\n\s+at /, 'the stack keeps its frames, headed by the redacted message');
   const failed = logged.filter((l) => l.msg === 'request failed');
   t.equal(failed.length, Object.keys(errors).length - 1, 'each 500 is logged as a failed request (the 409 is an info line without the error)');

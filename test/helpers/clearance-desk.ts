@@ -147,12 +147,20 @@ export async function auditHead(db: Db): Promise<number> {
 export async function insertDocument(
   db: Db,
   researcherId: string,
-  doc: { kind: 'passport' | 'hkid' | 'prc_id' | 'hk_macao_permit' | 'home_return_permit'; number: string; issuingCountry?: string; expiresOn?: string },
+  doc: {
+    kind: 'passport' | 'hkid' | 'prc_id' | 'hk_macao_permit' | 'home_return_permit';
+    number: string;
+    issuingCountry?: string;
+    expiresOn?: string;
+    status?: 'pending' | 'approved' | 'rejected' | 'revoked';
+  },
 ): Promise<void> {
   const country = doc.issuingCountry ?? (doc.kind === 'hkid' ? 'HKG' : 'CHN');
   await db.insert(identityDocuments).values({
     id: uuidv7(),
     researcherId,
+    institutionId: sql`(select institution_id from researchers where id = ${researcherId}::uuid)`,
+    status: doc.status ?? 'approved',
     kind: doc.kind,
     number: doc.number,
     issuingCountry: country,

@@ -34,6 +34,9 @@ export async function insertTraveller(
   await db.insert(identityDocuments).values({
     id: uuidv7(),
     researcherId: researcher.id,
+    institutionId,
+    // Vetted with the researcher, as approval does.
+    status: ['nominated', 'rejected'].includes(researcher.status) ? 'pending' : researcher.status === 'revoked' ? 'revoked' : 'approved',
     kind: 'passport',
     number: passport,
     issuingCountry: country,

@@ -94,8 +94,8 @@ async function buildSide(ctx: TestApp, supervisor: Account, officer: Account, le
   const passportDocumentId = uuidv7();
   const hkidDocumentId = uuidv7();
   await ctx.db.insert(identityDocuments).values([
-    { id: passportDocumentId, researcherId: researcher.id, kind: 'passport', number: passport, issuingCountry: 'CHN', countryKey: 'CHN', expiresOn: '2099-01-01' },
-    { id: hkidDocumentId, researcherId: researcher.id, kind: 'hkid', number: hkid, issuingCountry: 'HKG', countryKey: '', expiresOn: '2099-01-01' },
+    { id: passportDocumentId, researcherId: researcher.id, institutionId: inst.id, status: 'approved', kind: 'passport', number: passport, issuingCountry: 'CHN', countryKey: 'CHN', expiresOn: '2099-01-01' },
+    { id: hkidDocumentId, researcherId: researcher.id, institutionId: inst.id, status: 'approved', kind: 'hkid', number: hkid, issuingCountry: 'HKG', countryKey: '', expiresOn: '2099-01-01' },
   ]);
   const serialNumber = `SN-${tag}`;
   const equipment = await insertItem(ctx.db, inst.id, [researcher.id], { category: 'equipment', serialNumber, name: `Laptop ${tag}` });

@@ -56,7 +56,8 @@ t.test('bulk import', async (t) => {
     const res = await ctx.request({ method: 'POST', url, token: admin.token, headers: { 'content-type': 'text/csv' }, payload: text });
     // Row 3 has a quote inside a Latin name: not a name in a travel document.
     t.equal(res.statusCode, 422, res.body);
-    t.same(res.json().errors, [{ path: '3.fullName', row: 3, field: 'fullName', message: res.json().errors[0].message }]);
+    // Rows are named by their line in the file: the header is line 1.
+    t.same(res.json().errors, [{ path: '4.fullName', row: 4, field: 'fullName', message: res.json().errors[0].message }]);
     t.match(res.json().detail, /1 of 3 rows is invalid; nothing was imported/);
     t.equal(await total(), before, 'nothing was created');
 
@@ -64,7 +65,12 @@ t.test('bulk import', async (t) => {
     const ok = await ctx.request({ method: 'POST', url, token: admin.token, headers: { 'content-type': 'text/csv; charset=utf-8' }, payload: fixed });
     t.equal(ok.statusCode, 201, ok.body);
     t.equal(ok.json().created, 3);
-    t.same(ok.json().researchers.map((r: { row: number }) => r.row), [1, 2, 3]);
+    t.same(ok.json().researchers.map((r: { row: number }) => r.row), [2, 3, 4]);
+    t.same(
+      ok.json().researchers.map((r: { fullName: string; nameZh: string | null }) => [r.fullName, r.nameZh]),
+      [["O'BRIEN, SEAN", null], ['CHAN TAI MING', '陳大明'], ['WANG XIAO HONG LI', '王小紅']],
+      'the answer names who was nominated',
+    );
     t.equal(await total(), before + 3);
     const [first, second, third] = ok.json().researchers as { id: string }[];
     const r1 = (await ctx.request({ method: 'GET', url: `/v1/researchers/${first!.id}`, token: admin.token })).json();
@@ -82,7 +88,7 @@ t.test('bulk import', async (t) => {
     const events = await ctx.db.select().from(auditEvents).where(eq(auditEvents.subject, `researcher:${first!.id}`));
     t.equal(events.length, 1);
     t.equal(events[0]!.action, 'researcher.nominate');
-    t.match(events[0]!.data, { import: { row: 1, format: 'csv' }, after: { fullName: "O'BRIEN, SEAN" } });
+    t.match(events[0]!.data, { import: { row: 2, format: 'csv' }, after: { fullName: "O'BRIEN, SEAN" } });
   });
 
   await t.test('JSON array of researcher bodies', async (t) => {
@@ -119,15 +125,15 @@ t.test('bulk import', async (t) => {
     t.equal(body.detail, '5 of 7 rows are invalid; nothing was imported');
     t.same(
       body.errors.map((e: { path: string }) => e.path),
-      ['2.documentNumber', '3.documentNumber', '4.email', '4.dateOfBirth', '4.nationality', '4.expiresOn', '5.documentNumber', '6'],
+      ['3.documentNumber', '4.documentNumber', '5.email', '5.dateOfBirth', '5.nationality', '5.expiresOn', '6.documentNumber', '7'],
     );
     for (const e of body.errors) {
       t.equal(e.path, e.field ? `${e.row}.${e.field}` : String(e.row), 'path is <row>.<field>');
       t.type(e.message, 'string');
     }
-    t.match(body.errors.find((e: { row: number }) => e.row === 5).message, /same document as row 1/);
-    t.match(body.errors.find((e: { row: number }) => e.row === 3).message, /already registered/);
-    t.match(body.errors.find((e: { row: number }) => e.row === 6).message, /has 3 fields but the header has 9/);
+    t.match(body.errors.find((e: { row: number }) => e.row === 6).message, /same document as row 2/);
+    t.match(body.errors.find((e: { row: number }) => e.row === 4).message, /already registered/);
+    t.match(body.errors.find((e: { row: number }) => e.row === 7).message, /has 3 fields but the header has 9/);
     t.equal(await total(), before, 'the researcher count is unchanged');
 
     const json = await ctx.request({
@@ -191,6 +197,30 @@ t.test('bulk import', async (t) => {
     t.equal(await total(), before + 2);
   });
 
+  await t.test('one answer lists every fault of every row: a bad date and a duplicate document in one row', async (t) => {
+    const taken = uniquePassport();
+    const first = await ctx.request({
+      method: 'POST',
+      url: `/v1/institutions/${instId}/researchers`,
+      token: admin.token,
+      payload: researcherBody({ documents: [{ kind: 'passport', number: taken, issuingCountry: 'GBR', expiresOn: '2040-01-01' }] }),
+    });
+    t.equal(first.statusCode, 201, first.body);
+    const inFile = uniquePassport();
+    const lines = [
+      HEADER,
+      `FIRST ROW,,1980-01-01,GBR,f@example.com,passport,${inFile},GBR,2040-01-01`,
+      `BAD DATE ON FILE,,1980-02-30,GBR,b@example.com,passport,${taken},GBR,2040-01-01`,
+      `BAD EMAIL TWICE,,1980-01-01,GBR,not-an-email,passport,${inFile},GBR,2040-01-01`,
+    ];
+    const res = await ctx.request({ method: 'POST', url, token: admin.token, headers: { 'content-type': 'text/csv' }, payload: lines.join('\n') });
+    t.equal(res.statusCode, 422, res.body);
+    const errors = res.json().errors as { path: string; message: string }[];
+    t.same(errors.map((e) => e.path).sort(), ['3.dateOfBirth', '3.documentNumber', '4.documentNumber', '4.email']);
+    t.match(errors.find((e) => e.path === '3.documentNumber')?.message, /already registered by your institution/);
+    t.match(errors.find((e) => e.path === '4.documentNumber')?.message, /same document as row 2/);
+  });
+
   await t.test('a suspended institution imports nothing', async (t) => {
     const inst = await insertInstitution(ctx.db, { status: 'suspended' });
     const res = await ctx.request({ method: 'POST', url: `/v1/institutions/${inst.id}/researchers/import`, token: sup.token, payload: [researcherBody()] as never });
@@ -216,7 +246,7 @@ t.test('bulk import', async (t) => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     t.equal(res.statusCode, 201, res.statusCode === 201 ? '' : res.body.slice(0, 2000));
     t.equal(res.json().created, 10_000);
-    t.equal(res.json().researchers[9_999].row, 10_000);
+    t.equal(res.json().researchers[9_999].row, 10_001, 'the last data row is line 10,001 (the header is line 1)');
     t.equal(await total(), before + 10_000);
     t.comment(`10,000-row CSV (${(Buffer.byteLength(text) / 1024 / 1024).toFixed(2)} MiB) imported in ${ms.toFixed(0)} ms on ${ctx.testDb.source}`);
 

@@ -42,6 +42,8 @@ t.test('scope matrix', async (t) => {
       await ctx.db.insert(identityDocuments).values({
         id,
         researcherId: r.id,
+        institutionId,
+        status: status === 'nominated' ? 'pending' : 'approved',
         kind: 'passport',
         number: uniquePassport(),
         issuingCountry: 'GBR',

@@ -54,6 +54,7 @@ interface TravellerRow {
   doc_number: string;
   doc_country: string;
   doc_expires: string;
+  doc_status: TravellerRecord['document']['status'];
   r_id: string;
   full_name: string;
   name_zh: string | null;
@@ -87,6 +88,7 @@ function itemsByIdSql(ids: string, lock: boolean): string {
 
 const TRAVELLER_SELECT = `
     select d.kind as doc_kind, d.number as doc_number, d.issuing_country as doc_country, d.expires_on::text as doc_expires,
+           d.status as doc_status, d.country_key as doc_key, d.created_at as doc_created,
            r.id as r_id, r.full_name, r.name_zh, r.date_of_birth::text as dob, r.nationality, r.status as r_status,
            r.valid_from::text as valid_from, r.valid_until::text as valid_until,
            i.id as i_id, i.name as i_name, i.name_zh as i_name_zh, i.side as i_side, i.status as i_status,
@@ -97,6 +99,19 @@ const TRAVELLER_SELECT = `
       join researchers r on r.id = d.researcher_id
       join institutions i on i.id = r.institution_id
      where `;
+
+/**
+ * The travellers that hold a document matching `where`: one per distinct document (kind,
+ * number, issuer) — several only for a passport number that several countries issued.
+ * A document registered by several researchers (nominated at two institutions, say) is
+ * read as its approved holder's, else its first registered holder's: another institution
+ * registering someone's number does not change what the border sees.
+ */
+function travellerSql(where: string): string {
+  return `select distinct on (x.doc_kind, x.doc_key) x.* from (${TRAVELLER_SELECT}${where}
+     order by d.status <> 'approved', d.created_at, d.id limit 10) x
+   order by x.doc_kind, x.doc_key, x.doc_status <> 'approved', x.doc_created, x.r_id`;
+}
 
 /**
  * The four shapes of the lookup: the document condition, written once over its
@@ -120,7 +135,7 @@ export type TravellerShape = keyof typeof SHAPES;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 const TRAVELLER_QUERIES = Object.fromEntries(
-  Object.entries(SHAPES).map(([shape, s]) => [shape, { name: s.name, text: `${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `$${i}`))} limit 5` }]),
+  Object.entries(SHAPES).map(([shape, s]) => [shape, { name: s.name, text: travellerSql(s.where(range(s.arity).map((i) => `$${i}`))) }]),
 ) as Record<TravellerShape, { name: string; text: string }>;
 
 /**
@@ -152,7 +167,7 @@ const journalWhere = (n: string, p: string) => `${n} <= 1 and set_config('synchr
 const LOOKUP_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => {
     const p = (i: number) => `$${s.arity + i}`;
-    const text = `with t as materialized (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `$${i}`))} limit 5),
+    const text = `with t as materialized (${travellerSql(s.where(range(s.arity).map((i) => `$${i}`)))}),
 j as (${JOURNAL_INSERT}
   select ${p(1)}::timestamptz, ${p(2)}, ${p(3)}, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, ${p(4)}::jsonb
     from (select count(*) as n, min(t.r_id::text) as rid from t) m where ${journalWhere('m.n', p(5))})
@@ -175,7 +190,7 @@ const LOOKUP_BATCH_QUERIES = Object.fromEntries(
     const text = `with q as materialized (
   select * from unnest(${range(s.arity).map((i) => `$${i}::text[]`).join(', ')}, ${p(1)}::timestamptz[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::jsonb[])
     with ordinality as q(${range(s.arity).map((i) => `v${i}`).join(', ')}, at, actor, role, data, ord)),
-t as materialized (select q.ord::int as ord, t.* from q cross join lateral (${TRAVELLER_SELECT}${s.where(cols)} limit 5) t),
+t as materialized (select q.ord::int as ord, t.* from q cross join lateral (${travellerSql(s.where(cols))}) t),
 j as (${JOURNAL_INSERT}
   select q.at, q.actor, q.role, ${journalAction('m.n')}, ${journalSubject('m.n', 'm.rid')}, q.data
     from q cross join lateral (select count(*) as n, min(t.r_id::text) as rid from t where t.ord = q.ord) m
@@ -323,7 +338,7 @@ const CROSSING_BATCH_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => {
     const text = `select q.ord,
        (select row_to_json(kc) from (${findKeySqlOver('q.p', 'q.k')}) kc) as stored,
-       (select coalesce(json_agg(t), '[]'::json) from (${TRAVELLER_SELECT}${s.where(range(s.arity).map((i) => `q.v${i}`))} limit 5) t) as travellers,
+       (select coalesce(json_agg(t), '[]'::json) from (${travellerSql(s.where(range(s.arity).map((i) => `q.v${i}`)))}) t) as travellers,
        (select coalesce(json_agg(li.item), '[]'::json)
           from (${itemsByIdSql('q.ids', false)}) li) as items
   from jsonb_to_recordset($1::jsonb) as q(ord int, v1 text, v2 text, v3 text, ids uuid[], p text, k text)`;
@@ -366,7 +381,7 @@ function toCards(rows: TravellerRow[]): TravellerCard[] {
       dateOfBirth: row.dob,
       nationality: row.nationality,
       institution: { id: row.i_id, name: row.i_name, status: row.i_status },
-      document: { kind: row.doc_kind, number: row.doc_number, issuingCountry: row.doc_country, expiresOn: row.doc_expires },
+      document: { kind: row.doc_kind, number: row.doc_number, issuingCountry: row.doc_country, expiresOn: row.doc_expires, status: row.doc_status },
     };
     return {
       traveller,

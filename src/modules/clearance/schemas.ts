@@ -86,6 +86,9 @@ export const lookupResponseSchema = z
       number: z.string(),
       issuingCountry: z.string(),
       expiresOn: z.string(),
+      status: z
+        .enum(['pending', 'approved', 'rejected', 'revoked'])
+        .describe('Only an approved document clears its holder (DOCUMENT_NOT_APPROVED otherwise)'),
     }),
     documentChecks: z.object({
       expired: z.boolean(),

@@ -112,9 +112,9 @@ export function presentCard(card: TravellerCard, id: Identification, now: Date, 
       status: state,
       validFrom: card.researcher.validFrom,
       validUntil: card.researcher.validUntil,
-      inGoodStanding: inWindow && card.institution.status === 'active',
+      inGoodStanding: inWindow && card.institution.status === 'active' && doc.status === 'approved',
     },
-    document: { kind: doc.kind, number: doc.number, issuingCountry: doc.issuingCountry, expiresOn: doc.expiresOn },
+    document: { kind: doc.kind, number: doc.number, issuingCountry: doc.issuingCountry, expiresOn: doc.expiresOn, status: doc.status },
     documentChecks: {
       expired: doc.expiresOn < today || (id.mrz?.expiresOn != null && id.mrz.expiresOn < today),
       mrz: id.mrz

@@ -8,7 +8,7 @@ import { getActiveInstitution } from '../institutions/queries.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { auditResearcher, insertResearchers, registeredDocuments, translateDocumentRace } from './queries.js';
 import { checkDateOfBirth, checkDocument, checkResearcher, countryKeyOf, documentKey } from './rules.js';
-import { dateOfBirthSchema, documentBody, type ResearcherInput, researcherBody } from './schemas.js';
+import { dateOfBirthSchema, documentBody, type DocumentInput, type ResearcherInput, researcherBody } from './schemas.js';
 import { expandUnknownKeys } from './validation.js';
 
 /**
@@ -37,7 +37,7 @@ const OPTIONAL_COLUMNS: ReadonlySet<CsvColumn> = new Set(['nameZh', 'issuingCoun
 export const MAX_IMPORT_ROWS = 50_000;
 
 export interface ImportFieldError extends FieldError {
-  /** 1-based data row (the CSV header is not counted); 0 for the CSV header itself. */
+  /** CSV: the line of the file the row starts on (the header is line 1). JSON: the 1-based position in the array. */
   row: number;
   /** The field of the row: a CSV column, or a path in the JSON body (`documents.0.number`). */
   field: string;
@@ -60,7 +60,7 @@ export interface ImportContext {
 
 export interface ImportResult {
   created: number;
-  researchers: { row: number; id: string }[];
+  researchers: { row: number; id: string; fullName: string; nameZh: string | null }[];
 }
 
 export type ImportSource = { kind: 'csv'; text: string } | { kind: 'json'; rows: unknown[] };
@@ -83,8 +83,8 @@ function fieldError(row: number, field: string, message: string): ImportFieldErr
 
 function refused(errors: ImportFieldError[], total: number): ValidationError {
   const sorted = [...errors].sort((a, b) => a.row - b.row);
-  const badRows = new Set(sorted.filter((e) => e.row > 0).map((e) => e.row)).size;
-  const header = sorted.some((e) => e.row === 0);
+  const header = sorted.some((e) => e.path.startsWith('header.'));
+  const badRows = new Set(sorted.filter((e) => !e.path.startsWith('header.')).map((e) => e.row)).size;
   const parts: string[] = [];
   if (header) parts.push('the CSV header is invalid');
   if (badRows > 0) parts.push(`${badRows} of ${total} rows ${badRows === 1 ? 'is' : 'are'} invalid`);
@@ -126,24 +126,25 @@ export function rowsFromCsv(text: string): { rows: RawRow[]; errors: ImportField
   header.fields.forEach((raw, i) => {
     const name = raw.trim();
     if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
-      errors.push(fieldError(0, name || `column${i + 1}`, `is not a column of the import; the columns are ${CSV_COLUMNS.join(',')}`));
+      errors.push(fieldError(header.line, name || `column${i + 1}`, `is not a column of the import; the columns are ${CSV_COLUMNS.join(',')}`));
     } else if (index.has(name as CsvColumn)) {
-      errors.push(fieldError(0, name, 'appears twice in the header'));
+      errors.push(fieldError(header.line, name, 'appears twice in the header'));
     } else {
       index.set(name as CsvColumn, i);
     }
   });
   for (const column of CSV_COLUMNS) {
-    if (!index.has(column) && !OPTIONAL_COLUMNS.has(column)) errors.push(fieldError(0, column, 'is missing from the header'));
+    if (!index.has(column) && !OPTIONAL_COLUMNS.has(column)) errors.push(fieldError(header.line, column, 'is missing from the header'));
   }
   for (const e of errors) e.path = `header.${e.field}`;
   if (errors.length > 0) throw refused(errors, data.length);
 
   const rows: RawRow[] = [];
-  data.forEach((record, i) => {
-    const row = i + 1;
+  data.forEach((record) => {
+    // Rows are named by the line of the file they start on, as an editor shows it (the header is line 1).
+    const row = record.line;
     if (record.fields.length !== header.fields.length) {
-      errors.push(fieldError(row, '', `has ${record.fields.length} fields but the header has ${header.fields.length} (line ${record.line})`));
+      errors.push(fieldError(row, '', `has ${record.fields.length} fields but the header has ${header.fields.length}`));
       return;
     }
     const cell = (c: CsvColumn): string | undefined => {
@@ -202,10 +203,11 @@ export function validateRows(
   rows: RawRow[],
   format: 'csv' | 'json',
   today: string,
-): { valid: ValidRow[]; errors: ImportFieldError[] } {
+): { valid: ValidRow[]; errors: ImportFieldError[]; documents: RowDocument[] } {
   const mapField = format === 'csv' ? csvField : (p: string) => p;
   const valid: ValidRow[] = [];
   const errors: ImportFieldError[] = [];
+  const documents: RowDocument[] = [];
   const firstRowOf = new Map<string, number>();
   for (const { row, body, reported } of rows) {
     const seen = new Set<string>(reported);
@@ -216,29 +218,49 @@ export function validateRows(
       errors.push(fieldError(row, field, message));
     };
     const parsed = researcherBody.safeParse(body);
+    let bad = !parsed.success;
     if (!parsed.success) {
       for (const issue of expandUnknownKeys(parsed.error.issues)) add(mapField(issue.path.map(String).join('.')), issue.message);
       // The clock's checks on the parts that are valid on their own, so that the row's every fault is listed.
       for (const e of partialChecks(body, today)) add(mapField(e.path), e.message);
-      continue;
+    } else {
+      const ruleErrors = checkResearcher(parsed.data, today);
+      bad = ruleErrors.length > 0;
+      for (const e of ruleErrors) add(mapField(e.path), e.message);
     }
-    const input = parsed.data;
-    const ruleErrors = checkResearcher(input, today);
-    let bad = ruleErrors.length > 0;
-    for (const e of ruleErrors) errors.push(fieldError(row, mapField(e.path), e.message));
-    input.documents.forEach((d, i) => {
+    // Duplicates are looked for among the documents of every row, valid or not, so that one answer lists them all.
+    const docs = parsed.success ? parsed.data.documents.map((d, i) => ({ i, d })) : parseableDocuments(body);
+    for (const { i, d } of docs) {
       const key = documentKey({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) });
+      const field = mapField(`documents.${i}.number`);
+      documents.push({ row, field, key });
       const first = firstRowOf.get(key);
       if (first !== undefined && first !== row) {
-        errors.push(fieldError(row, mapField(`documents.${i}.number`), `is the same document as row ${first}`));
+        add(field, `is the same document as row ${first}`);
         bad = true;
       } else {
         firstRowOf.set(key, row);
       }
-    });
-    if (!bad) valid.push({ row, input });
+    }
+    if (!bad && parsed.success) valid.push({ row, input: parsed.data });
   }
-  return { valid, errors };
+  return { valid, errors, documents };
+}
+
+/** A document of some row, valid on its own: where it is, and its key. */
+interface RowDocument {
+  row: number;
+  field: string;
+  key: string;
+}
+
+function parseableDocuments(body: unknown): { i: number; d: DocumentInput }[] {
+  const list = (body as { documents?: unknown }).documents;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((raw, i) => {
+    const doc = documentBody.safeParse(raw);
+    return doc.success ? [{ i, d: doc.data }] : [];
+  });
 }
 
 /** Date checks on the fields of an invalid row that are valid by themselves. */
@@ -255,25 +277,19 @@ function partialChecks(body: unknown, today: string): FieldError[] {
   return errors;
 }
 
-/** Rows whose documents are already on the whitelist. */
-async function databaseDuplicates(conn: Conn, valid: ValidRow[], format: 'csv' | 'json'): Promise<ImportFieldError[]> {
-  const mapField = format === 'csv' ? csvField : (p: string) => p;
-  const keys = valid.flatMap((v) =>
-    v.input.documents.map((d) => ({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) })),
-  );
-  const taken = await registeredDocuments(conn, keys);
-  const errors: ImportFieldError[] = [];
-  if (taken.size === 0) return errors;
-  for (const v of valid) {
-    v.input.documents.forEach((d, i) => {
-      if (taken.has(documentKey({ kind: d.kind, number: d.number, countryKey: countryKeyOf(d.kind, d.issuingCountry) }))) {
-        errors.push(
-          fieldError(v.row, mapField(`documents.${i}.number`), 'is already registered on the whitelist (DOCUMENT_ALREADY_REGISTERED)'),
-        );
-      }
-    });
-  }
-  return errors;
+/**
+ * Rows whose documents the institution has already registered. Other institutions'
+ * holders are not looked at (no membership oracle): the supervisor sees them at approval.
+ */
+async function databaseDuplicates(conn: Conn, institutionId: string, documents: RowDocument[]): Promise<ImportFieldError[]> {
+  const keys = documents.map((d) => {
+    const [kind, number, countryKey] = d.key.split('\u0000') as [DocumentInput['kind'], string, string];
+    return { kind, number, countryKey };
+  });
+  const taken = await registeredDocuments(conn, institutionId, keys);
+  return documents
+    .filter((d) => taken.has(d.key))
+    .map((d) => fieldError(d.row, d.field, 'is already registered by your institution (DOCUMENT_ALREADY_REGISTERED)'));
 }
 
 // ---- the import ------------------------------------------------------------------------
@@ -299,11 +315,11 @@ export async function importResearchers(tx: Conn, source: ImportSource, ctx: Imp
     );
   }
 
-  const { valid, errors } = validateRows(read.rows, source.kind, borderDate(ctx.now));
+  const { valid, errors, documents } = validateRows(read.rows, source.kind, borderDate(ctx.now));
   errors.unshift(...read.errors);
   progress({ phase: 'validate', done: total, total });
 
-  errors.push(...(await databaseDuplicates(tx, valid, source.kind)));
+  errors.push(...(await databaseDuplicates(tx, ctx.institutionId, documents)));
   progress({ phase: 'check', done: total, total });
   if (errors.length > 0) throw refused(errors, total);
 
@@ -327,7 +343,10 @@ export async function importResearchers(tx: Conn, source: ImportSource, ctx: Imp
   await appendAudit(tx, entries, ctx.now);
   progress({ phase: 'audit', done: total, total });
 
-  const result = { created: created.length, researchers: created.map((c, i) => ({ row: valid[i]!.row, id: c.researcher.id })) };
+  const result = {
+    created: created.length,
+    researchers: created.map((c, i) => ({ row: valid[i]!.row, id: c.researcher.id, fullName: c.researcher.fullName, nameZh: c.researcher.nameZh })),
+  };
   progress({ phase: 'done', done: total, total });
   return result;
 }

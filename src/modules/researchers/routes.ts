@@ -27,9 +27,12 @@ import {
   findResearcher,
   insertResearchers,
   listResearchers,
+  otherHolders,
   presentResearcher,
+  rejectDocument,
   researcherPage,
   type ResearcherRow,
+  revokeDocuments,
   translateDocumentRace,
 } from './queries.js';
 import { checkDateOfBirth, checkDocument, checkResearcher, prcIdBirthDate } from './rules.js';
@@ -261,7 +264,7 @@ export const researcherRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app
         description: [
           'JSON: an array of researcher bodies (as for a single nomination).',
           'CSV (`Content-Type: text/csv`, RFC 4180, UTF-8): the header `fullName,nameZh,dateOfBirth,nationality,email,documentKind,documentNumber,issuingCountry,expiresOn`, one researcher and one document per row.',
-          'Every row is validated (fields, document numbers, duplicates within the file and on the whitelist). Any bad row: 422 with `errors: [{path: "<row>.<field>", row, field, message}]` (rows are 1-based data rows) and nothing is created.',
+          'Every row is validated (fields, document numbers, duplicates within the file and among the documents your institution registered), and every fault of every row is reported in one answer. Any bad row: 422 with `errors: [{path: "<row>.<field>", row, field, message}]` and nothing is created. CSV rows are named by the line of the file they start on (the header is line 1, the first data row line 2); JSON rows by their 1-based position in the array.',
           'Honours Idempotency-Key: a retried import answers the first result and creates nothing twice.',
         ].join('\n\n'),
         params: idParams,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type DocumentKind, validateDocumentNumber } from '../../documents/index.js';
 import { isoDate, timestamp } from '../../http/common.js';
+import { DOCUMENT_STATUSES } from '../../db/schema.js';
 import { isCountryCode } from './countries.js';
 
 export const DOCUMENT_KIND_VALUES = ['passport', 'hkid', 'prc_id', 'hk_macao_permit', 'home_return_permit'] as const satisfies readonly DocumentKind[];
@@ -23,25 +24,33 @@ export const EARLIEST_BIRTH_DATE = '1900-01-01';
 
 // ---- normalisers ---------------------------------------------------------------
 
-/** Names as in the travel document: NFC, upper case, single spaces, no leading or trailing space. */
+/**
+ * Identity fields are NFKC: a full-width `ＣＨＡＮ` (what Chinese input methods type) is the `CHAN` of the travel
+ * document, and one person must not be registered twice in two spellings of the same letters.
+ */
+export const nfkc = (s: string): string => s.normalize('NFKC');
+
+/** Names as in the travel document: NFKC, upper case, single spaces, no leading or trailing space. */
 export function normalizeLatinName(raw: string): string {
-  return raw.normalize('NFC').replace(/\s+/gu, ' ').trim().toUpperCase();
+  return nfkc(raw).replace(/\s+/gu, ' ').trim().toUpperCase();
 }
 
 /** Latin letters (with diacritics), and the space, hyphen, apostrophe, full stop and comma names carry. */
 const LATIN_NAME_RE = /^\p{Script=Latin}[\p{Script=Latin}\p{M} '’\-.,]*$/u;
 
-/** Chinese names: Han characters, and the middle dots of transliterated foreign names. */
+/** Chinese names: Han characters (NFKC: compatibility ideographs folded), and the middle dots of transliterated foreign names. */
 export function normalizeChineseName(raw: string): string {
-  return raw.normalize('NFC').replace(/\s+/gu, '');
+  return nfkc(raw).replace(/\s+/gu, '');
 }
-const HAN_NAME_RE = /^(?=.*\p{Script=Han})[\p{Script=Han}\u00B7\u30FB\u2027\u2022\uFF0E]+$/u;
+// The full stop is the NFKC form of the full-width `．` some write between the parts of a foreign name.
+const HAN_NAME_RE = /^(?=.*\p{Script=Han})[\p{Script=Han}\u00B7\u30FB\u2027\u2022.]+$/u;
 
 const COUNTRY_MESSAGE = 'must be an ISO 3166-1 alpha-3 country code, e.g. CHN, HKG or GBR';
 
 export const countryCode = z
   .string()
   .max(16, { abort: true, message: COUNTRY_MESSAGE })
+  .overwrite(nfkc)
   .trim()
   .toUpperCase()
   .refine(isCountryCode, { message: COUNTRY_MESSAGE })
@@ -49,8 +58,9 @@ export const countryCode = z
 
 export const fullNameSchema = z
   .string()
-  .max(200, 'must be at most 200 characters')
+  .max(200, { abort: true, message: 'must be at most 200 characters' })
   .overwrite(normalizeLatinName)
+  .max(200, 'must be at most 200 characters')
   .refine((s) => s.length > 0, { message: 'is required' })
   .refine((s) => s.length === 0 || LATIN_NAME_RE.test(s), {
     message: 'must be the name in Latin script as in the travel document (letters, spaces, hyphens, apostrophes)',
@@ -59,13 +69,16 @@ export const fullNameSchema = z
 
 export const nameZhSchema = z
   .string()
-  .max(50, 'must be at most 50 characters')
+  .max(50, { abort: true, message: 'must be at most 50 characters' })
   .overwrite(normalizeChineseName)
+  .max(50, 'must be at most 50 characters')
   .refine((s) => HAN_NAME_RE.test(s), { message: 'must be written in Chinese characters' })
   .describe('Chinese name, Han characters');
 
 export const emailSchema = z
   .string()
+  .max(1000, { abort: true, message: 'must be at most 254 characters' })
+  .overwrite(nfkc)
   .trim()
   .toLowerCase()
   .max(254, 'must be at most 254 characters')
@@ -153,6 +166,21 @@ export const documentSchema = z
     number: z.string(),
     issuingCountry: z.string(),
     expiresOn: z.string(),
+    status: z
+      .enum(DOCUMENT_STATUSES)
+      .describe('`pending` until customs approves it (with the nomination, or on its own); only an `approved` document clears its holder'),
+    statusReason: z.string().nullable(),
+    otherHolders: z
+      .array(
+        z.object({
+          documentId: z.string(),
+          researcherId: z.string(),
+          institutionId: z.string(),
+          status: z.enum(DOCUMENT_STATUSES),
+        }),
+      )
+      .optional()
+      .describe('Supervisors only, on GET: other researchers who registered the same document (the conflicts to resolve before approval)'),
   })
   .meta({ id: 'IdentityDocument' });
 
@@ -182,7 +210,7 @@ export const researcherSearchHitSchema = researcherSchema
 export const importResultSchema = z
   .object({
     created: z.number().int(),
-    researchers: z.array(z.object({ row: z.number().int(), id: z.string() })),
+    researchers: z.array(z.object({ row: z.number().int(), id: z.string(), fullName: z.string(), nameZh: z.string().nullable() })),
   })
   .meta({ id: 'ResearcherImportResult' });
 
