@@ -83,11 +83,13 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   // JSON routes take JSON; a text/plain body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
 
-  // Text that Postgres cannot store (NUL) or that is not valid Unicode (unpaired surrogates) is a 422, never a 500.
+  // Text that Postgres cannot store (NUL), that is not valid Unicode (unpaired surrogates) or that displays
+  // otherwise than it is (bidi controls, other format characters) is a 422, never a 500. A CSV body may open
+  // with a byte-order mark.
   app.addHook('preValidation', async (request) => {
-    const bad =
-      findBadText(request.body, '') ?? findBadText(request.query, 'query.') ?? findBadText(request.params, 'params.');
-    if (bad) throw new ValidationError([{ path: bad || 'body', message: 'contains a NUL character or an unpaired UTF-16 surrogate' }]);
+    const body = typeof request.body === 'string' ? request.body.replace(/^\uFEFF/, '') : request.body;
+    const bad = findBadText(body, '') ?? findBadText(request.query, 'query.') ?? findBadText(request.params, 'params.');
+    if (bad) throw new ValidationError([{ path: bad.path || 'body', message: bad.message }]);
   });
 
   app.setValidatorCompiler(validatorCompiler);

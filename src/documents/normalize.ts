@@ -41,11 +41,11 @@ const SEPARATORS = /[\s\-\u2010-\u2015\u2212()[\]]/g;
 
 /**
  * The normalisation applied to every identity document number before validation:
- * fold full-width characters, trim, upper-case, and remove spaces, hyphens and
- * brackets `()[]` / `（）`.
+ * NFKC (which folds full-width characters, as toHalfWidth does, and other compatibility
+ * forms), trim, upper-case, and remove spaces, hyphens and brackets `()[]` / `（）`.
  */
 export function normalizeDocumentInput(raw: string): string {
-  return asciiUpperCase(toHalfWidth(raw).trim()).replace(SEPARATORS, '');
+  return asciiUpperCase(toHalfWidth(raw.normalize('NFKC')).trim()).replace(SEPARATORS, '');
 }
 
 /** Describe a character for an error message, e.g. `'<'` or `U+00E9 'é'`. */

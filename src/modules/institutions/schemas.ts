@@ -16,7 +16,9 @@ export function normalizeRegistrationNumber(raw: string): string {
 
 const REGISTRATION_RE = /^[A-Z0-9][A-Z0-9 ./-]{0,63}$/;
 
-const nameSchema = z.string().max(300, 'must be at most 300 characters').overwrite((s) => s.replace(/\s+/gu, ' ').trim())
+// The English name is NFKC (full-width Latin letters are the plain ones); the Chinese name keeps its full-width
+// punctuation, which is how Chinese is written.
+const nameSchema = z.string().max(300, 'must be at most 300 characters').overwrite((s) => s.normalize('NFKC').replace(/\s+/gu, ' ').trim())
   .refine((s) => s.length > 0, { message: 'is required' });
 const nameZhSchema = z.string().max(100, 'must be at most 100 characters').overwrite((s) => s.trim())
   .refine((s) => s.length > 0, { message: 'must not be empty (leave it out instead)' });
