@@ -14,18 +14,10 @@ UPDATE "identity_documents" d
   FROM "researchers" r
  WHERE r."id" = d."researcher_id";--> statement-breakpoint
 ALTER TABLE "identity_documents" ALTER COLUMN "institution_id" SET NOT NULL;--> statement-breakpoint
-ALTER TABLE "identity_documents" ADD CONSTRAINT "identity_documents_institution_id_institutions_id_fk" FOREIGN KEY ("institution_id") REFERENCES "public"."institutions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "researchers_id_institution_uq" ON "researchers" USING btree ("id","institution_id");--> statement-breakpoint
+-- A document's institution is always its holder's.
+ALTER TABLE "identity_documents" ADD CONSTRAINT "identity_documents_holder_fk" FOREIGN KEY ("researcher_id","institution_id") REFERENCES "public"."researchers"("id","institution_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "identity_documents_approved_uq" ON "identity_documents" USING btree ("kind","number","country_key") WHERE "identity_documents"."status" = 'approved';--> statement-breakpoint
 CREATE UNIQUE INDEX "identity_documents_institution_uq" ON "identity_documents" USING btree ("institution_id","kind","number","country_key");--> statement-breakpoint
 CREATE INDEX "identity_documents_kind_number_idx" ON "identity_documents" USING btree ("kind","number","country_key");--> statement-breakpoint
-ALTER TABLE "identity_documents" ADD CONSTRAINT "identity_documents_status_ck" CHECK ("identity_documents"."status" in ('pending','approved','rejected','revoked'));--> statement-breakpoint
--- The institution is always the holder's: whatever an insert says, the researcher's institution wins.
-CREATE FUNCTION identity_documents_institution() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  SELECT r.institution_id INTO NEW.institution_id FROM researchers r WHERE r.id = NEW.researcher_id;
-  RETURN NEW;
-END;
-$$;--> statement-breakpoint
-CREATE TRIGGER identity_documents_institution BEFORE INSERT OR UPDATE OF researcher_id, institution_id ON identity_documents
-  FOR EACH ROW EXECUTE FUNCTION identity_documents_institution();
+ALTER TABLE "identity_documents" ADD CONSTRAINT "identity_documents_status_ck" CHECK ("identity_documents"."status" in ('pending','approved','rejected','revoked'));

@@ -41,7 +41,7 @@ export const BENCH_PASSWORD = 'hetao-bench-password';
 export const BENCH_DATABASE_RE = /^hetao_bench_[a-z0-9_]{1,40}$/;
 export const SEED_ACTION = 'seed.synthetic';
 /** Bump when the shape of the generated data changes: older bench databases are then reseeded. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 /** Where the document samples go (git-ignored). */
 export const BENCH_RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -173,8 +173,8 @@ const SPEC = {
     ['valid_until', 'date'],
   ],
   identity_documents: [
-    ['id', 'uuid'], ['researcher_id', 'uuid'], ['kind', 'text'], ['number', 'text'], ['issuing_country', 'text'],
-    ['country_key', 'text'], ['expires_on', 'date'],
+    ['id', 'uuid'], ['researcher_id', 'uuid'], ['institution_id', 'uuid'], ['kind', 'text'], ['number', 'text'], ['issuing_country', 'text'],
+    ['country_key', 'text'], ['expires_on', 'date'], ['status', 'text'],
   ],
   items: [
     ['id', 'uuid'], ['institution_id', 'uuid'], ['category', 'text'], ['name', 'text'], ['home_side', 'text'], ['status', 'text'],
@@ -373,7 +373,9 @@ function generateResearcher(ctx: GeneratorContext, batch: Batch): void {
 
   for (const d of person.docs) {
     const expires = rng.chance(0.01) ? ctx.today - rng.between(1, 365) : ctx.today + rng.between(120, 3650);
-    batch.identity_documents.add(ctx.ids.next(), researcherId, d.kind, d.number, d.issuingCountry, d.kind === 'passport' ? d.issuingCountry : '', dayString(expires));
+    // Documents are vetted with their researcher (migration 0011's rule for existing data).
+    const docStatus = status === 'revoked' ? 'revoked' : status === 'approved' || status === 'suspended' ? 'approved' : 'pending';
+    batch.identity_documents.add(ctx.ids.next(), researcherId, inst.id, d.kind, d.number, d.issuingCountry, d.kind === 'passport' ? d.issuingCountry : '', dayString(expires), docStatus);
     ctx.counts.identity_documents! += 1;
     noteDocument(ctx, d);
   }

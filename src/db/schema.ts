@@ -6,6 +6,7 @@ import {
   boolean,
   check,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -74,6 +75,8 @@ export const researchers = pgTable(
   },
   (t) => [
     index('researchers_institution_idx').on(t.institutionId, t.id),
+    // The target of identity_documents_holder_fk: a document's institution is its holder's.
+    uniqueIndex('researchers_id_institution_uq').on(t.id, t.institutionId),
     check(
       'researchers_status_ck',
       sql`${t.status} in ('nominated','approved','rejected','suspended','revoked')`,
@@ -102,16 +105,19 @@ export const identityDocuments = pgTable(
     /** Vetted by customs: a document clears nobody until it is approved (with its researcher, or on its own). */
     status: text('status', { enum: DOCUMENT_STATUSES }).notNull().default('pending'),
     statusReason: text('status_reason'),
-    /** The holder's institution, filled by a trigger from researchers: duplicates are refused per institution. */
-    institutionId: uuid('institution_id')
-      .notNull()
-      .references(() => institutions.id),
+    /** The holder's institution (kept equal to theirs by a foreign key): duplicates are refused per institution. */
+    institutionId: uuid('institution_id').notNull(),
     createdAt: createdAt(),
   },
   (t) => [
     // One approved holder per document; pending holders elsewhere wait for the supervisor.
     uniqueIndex('identity_documents_approved_uq').on(t.kind, t.number, t.countryKey).where(sql`${t.status} = 'approved'`),
     uniqueIndex('identity_documents_institution_uq').on(t.institutionId, t.kind, t.number, t.countryKey),
+    foreignKey({
+      name: 'identity_documents_holder_fk',
+      columns: [t.researcherId, t.institutionId],
+      foreignColumns: [researchers.id, researchers.institutionId],
+    }),
     index('identity_documents_kind_number_idx').on(t.kind, t.number, t.countryKey),
     index('identity_documents_researcher_idx').on(t.researcherId),
     check('identity_documents_status_ck', sql`${t.status} in ('pending','approved','rejected','revoked')`),

@@ -159,7 +159,7 @@ export async function insertDocument(
   await db.insert(identityDocuments).values({
     id: uuidv7(),
     researcherId,
-    institutionId: sql`(select institution_id from researchers where id = ${researcherId}::uuid)`,
+    institutionId: sql`(select institution_id from researchers where id = ${researcherId}::uuid)`, // the holder's
     status: doc.status ?? 'approved',
     kind: doc.kind,
     number: doc.number,

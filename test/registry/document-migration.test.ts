@@ -60,26 +60,25 @@ t.test('0011 marks the documents of vetted researchers approved, and fills their
     'each document carries its holder’s institution',
   );
 
-  // The trigger keeps the institution the holder's, whatever an insert says.
-  await db.exec(`insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on)
-    values ('00000000-0000-7000-8000-0000000000e1', '00000000-0000-7000-8000-0000000000a2', '00000000-0000-7000-8000-000000000001', 'hkid', 'A1234563', 'HKG', '', '2040-01-01')`);
-  const { rows: forced } = await db.query<{ institution_id: string; status: string }>(
-    `select institution_id, status from identity_documents where id = '00000000-0000-7000-8000-0000000000e1'`,
+  // A document's institution is its holder's: the foreign key refuses another.
+  await t.rejects(
+    db.exec(`insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on)
+      values ('00000000-0000-7000-8000-0000000000e1', '00000000-0000-7000-8000-0000000000a2', '00000000-0000-7000-8000-000000000001', 'hkid', 'A1234563', 'HKG', '', '2040-01-01')`),
+    /identity_documents_holder_fk/,
   );
-  t.same(forced[0], { institution_id: '00000000-0000-7000-8000-000000000002', status: 'pending' }, 'the holder’s institution, and pending by default');
 
   // One approved holder per document; one holder per institution.
   await t.rejects(
-    db.exec(`insert into identity_documents (id, researcher_id, kind, number, issuing_country, country_key, expires_on, status)
-      values ('00000000-0000-7000-8000-0000000000e2', '00000000-0000-7000-8000-0000000000a2', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01', 'approved')`),
+    db.exec(`insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on, status)
+      values ('00000000-0000-7000-8000-0000000000e2', '00000000-0000-7000-8000-0000000000a2', '00000000-0000-7000-8000-000000000002', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01', 'approved')`),
     /identity_documents_approved_uq/,
   );
   await t.rejects(
-    db.exec(`insert into identity_documents (id, researcher_id, kind, number, issuing_country, country_key, expires_on)
-      values ('00000000-0000-7000-8000-0000000000e3', '00000000-0000-7000-8000-0000000000a3', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01')`),
+    db.exec(`insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on)
+      values ('00000000-0000-7000-8000-0000000000e3', '00000000-0000-7000-8000-0000000000a3', '00000000-0000-7000-8000-000000000001', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01')`),
     /identity_documents_institution_uq/,
   );
-  await db.exec(`insert into identity_documents (id, researcher_id, kind, number, issuing_country, country_key, expires_on)
-    values ('00000000-0000-7000-8000-0000000000e4', '00000000-0000-7000-8000-0000000000a4', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01')`);
-  t.pass('a pending holder at another institution is stored');
+  const { rows: pending } = await db.query<{ status: string }>(`insert into identity_documents (id, researcher_id, institution_id, kind, number, issuing_country, country_key, expires_on)
+    values ('00000000-0000-7000-8000-0000000000e4', '00000000-0000-7000-8000-0000000000a4', '00000000-0000-7000-8000-000000000002', 'passport', 'P00000001', 'GBR', 'GBR', '2040-01-01') returning status`);
+  t.same(pending, [{ status: 'pending' }], 'a holder at another institution is stored, pending by default');
 });

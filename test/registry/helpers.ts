@@ -60,7 +60,7 @@ export interface NominatedResearcher {
   id: string;
   etag: string;
   status: string;
-  documents: (DocumentBody & { id: string; issuingCountry: string })[];
+  documents: (DocumentBody & { id: string; issuingCountry: string; status: string })[];
 }
 
 /** Nominates through the API and returns the created researcher. */
