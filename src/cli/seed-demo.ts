@@ -115,7 +115,7 @@ async function demoSupervisor(db: Db): Promise<{ row: UserRow } | { problem: str
     if (existing.role !== 'supervisor' || existing.status !== 'active') {
       return {
         problem:
-          `seed-demo makes its changes as ${SUPERVISOR}, and that username is taken by a ${existing.status} ${existing.role} account. ` +
+          `seed-demo makes its changes as ${SUPERVISOR}, and that username is taken by ${existing.role === 'supervisor' ? 'a disabled supervisor account' : `an account with role ${existing.role}`}. ` +
           'Rename or remove that account, or load the demo into another DATA_DIR or database.',
       };
     }
