@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import './lib/messages.js';
 
 /**
  * The one place that reads the environment. Everything else receives the typed
@@ -172,7 +173,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
+      result.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        // A value of the wrong kind: show a good one, the default ("PORT must be a number, e.g. 3000").
+        const fallback = issue.code === 'invalid_type' ? envSchema.shape[name as keyof Env]?.safeParse(undefined) : undefined;
+        const example = fallback?.success && fallback.data !== undefined ? `, e.g. ${String(fallback.data)}` : '';
+        return `${name || '(environment)'} ${issue.message}${example}`;
+      }),
     );
   }
   return result.data;

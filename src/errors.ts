@@ -4,6 +4,8 @@
  * application/problem+json answer with a stable `code`.
  */
 
+import { fieldSentence } from './lib/messages.js';
+
 export interface FieldError {
   path: string;
   message: string;
@@ -32,7 +34,7 @@ export class ValidationError extends AppError {
       422,
       'VALIDATION_FAILED',
       'Request validation failed',
-      detail ?? (errors.length === 1 ? `${errors[0]!.path}: ${errors[0]!.message}` : `${errors.length} fields are invalid`),
+      detail ?? (errors.length === 1 ? fieldSentence(errors[0]!.path, errors[0]!.message) : `${errors.length} fields are invalid`),
       errors,
     );
   }

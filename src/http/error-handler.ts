@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { AppError, type FieldError, ServiceUnavailableError } from '../errors.js';
+import { fieldSentence, requiredMessage } from '../lib/messages.js';
 import { type Problem, problemType } from './problem.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -71,6 +73,36 @@ export function sendProblem(
   return reply.code(status).type(PROBLEM_JSON).serializer(JSON.stringify).send(body);
 }
 
+/** The fields of a route's JSON body, `?` after the optional ones: `{validFrom?, validUntil}`. */
+export function bodySketch(schema: unknown): string {
+  let s = schema as z.core.$ZodType | undefined;
+  for (let depth = 0; s?._zod && depth < 10; depth++) {
+    const def = s._zod.def as { type: string; in?: z.core.$ZodType; innerType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    if (def.type === 'pipe') s = def.in;
+    else if (def.innerType) s = def.innerType;
+    else if (def.type === 'object' && def.shape) {
+      return `{${Object.entries(def.shape).map(([k, v]) => (v._zod.optin === 'optional' ? `${k}?` : k)).join(', ')}}`;
+    } else if (def.type === 'array' && def.element) return `[${bodySketch(def.element)}]`;
+    else break;
+  }
+  return '{…}';
+}
+
+/** The value at a JSON pointer of what the request sent, or undefined. */
+function valueAt(data: unknown, pointer: string): unknown {
+  let v = data;
+  for (const key of pointerToPath(pointer).split('.').filter((k) => k !== '')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+/** The media types a route reads, for a 415 (text/plain is read too, but no route wants it). */
+function acceptedMediaTypes(request: FastifyRequest): string[] {
+  return ['application/json', 'text/csv'].filter((t) => request.server.hasContentTypeParser(t));
+}
+
 function toProblem(err: FastifyError | Error, request: FastifyRequest): {
   status: number;
   code: string;
@@ -91,18 +123,37 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as FastifyError).validationContext ?? 'body';
-    const errors = err.validation.map((v) => ({
-      path: pointerToPath(v.instancePath) || where,
-      message: v.message ?? 'is invalid',
-    }));
+    const root = err.validation.find((v) => pointerToPath(v.instancePath) === '' && v.keyword === 'invalid_type');
+    if (where === 'body' && root) {
+      // No body, or not an object: say what the route reads rather than "expected object, received null".
+      const sketch = bodySketch(request.routeOptions.schema?.body);
+      const missing = request.body === undefined || request.body === null;
+      const message = missing ? `is required: this request needs a JSON body: ${sketch}` : `must be a JSON ${sketch.startsWith('[') ? 'array' : 'object'}: ${sketch}`;
+      return {
+        status: 422,
+        code: 'VALIDATION_FAILED',
+        title: 'Request validation failed',
+        detail: missing
+          ? `This request needs a JSON body (Content-Type: application/json): ${sketch}`
+          : `The body ${message}`,
+        errors: [{ path: 'body', message }],
+      };
+    }
+    const sent = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }[where];
+    const errors = err.validation.map((v) => {
+      const path = pointerToPath(v.instancePath) || where;
+      // A field that was not sent is "required", whatever message its schema has for a bad value.
+      const missing = v.keyword === 'invalid_type' && path !== where && valueAt(sent, v.instancePath) === undefined;
+      return { path, message: missing ? requiredMessage(path.split('.').pop()) : (v.message ?? 'is invalid') };
+    });
     return {
       status: 422,
       code: 'VALIDATION_FAILED',
       title: 'Request validation failed',
       detail:
         errors.length === 1
-          ? `${where === 'body' ? '' : `${where} `}${errors[0]!.path}: ${errors[0]!.message}`
-          : `${errors.length} fields of the ${where} are invalid`,
+          ? `${where === 'body' ? '' : `${where} `}${fieldSentence(errors[0]!.path, errors[0]!.message)}`
+          : `${errors.length} fields of the ${where} are invalid: ${errors.map((e) => e.path).join(', ')}`,
       errors,
     };
   }
@@ -117,7 +168,12 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here` }
+        ? {
+            status: 415,
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            title: 'Unsupported media type',
+            detail: `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here: send ${acceptedMediaTypes(request).join(' or ') || 'application/json'}`,
+          }
         : { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: 'Content-Length does not match the body' };
     case 'FST_ERR_CTP_INVALID_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_TYPE':
@@ -139,6 +195,10 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
       detail: expired ? 'The token has expired' : 'A valid Bearer token is required',
       headers: { 'www-authenticate': 'Bearer' },
     };
+  }
+  // The client's connection went (or was cut: BODY_TIMEOUT_MS) while its body was read: not the database's ECONNRESET.
+  if (fe.code === 'ECONNRESET' && request.raw.aborted) {
+    return { status: 400, code: 'REQUEST_ABORTED', title: 'Request aborted', detail: 'The connection closed before the request arrived in full' };
   }
   if (isDatabaseUnavailable(err)) {
     const e = new ServiceUnavailableError();

@@ -64,7 +64,13 @@ export async function createUser(conn: Conn, input: NewUser): Promise<UserRow> {
     institutionId = r.institutionId;
   } else if (input.role === 'officer') {
     const [c] = await conn.select({ code: checkpoints.code }).from(checkpoints).where(eq(checkpoints.code, input.checkpoint!)).limit(1);
-    if (!c) throw new ValidationError([{ path: 'checkpoint', message: 'no such checkpoint' }]);
+    if (!c) {
+      const known = await conn.select({ code: checkpoints.code, nameEn: checkpoints.nameEn }).from(checkpoints).orderBy(checkpoints.code);
+      const list = known.map((k) => `${k.code} (${k.nameEn})`).join(', ');
+      throw new ValidationError([
+        { path: 'checkpoint', message: known.length > 0 ? `is not a checkpoint code; the checkpoints are: ${list}` : 'is not a checkpoint code; no checkpoint exists yet (POST /v1/checkpoints)' },
+      ]);
+    }
     checkpoint = c.code;
   }
 
