@@ -7,6 +7,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { authentication } from './auth/plugin.js';
 import { AuditSealer } from './audit/sealer.js';
 import type { AppDeps, ModuleOptions } from './deps.js';
+import { clientErrorHandler, lingerAfterEarlyAnswer, registerJsonParser, serverTimeouts } from './http/edges.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { findBadText } from './http/text-guard.js';
 import { documentStandardResponses, swaggerOptions } from './http/openapi.js';
@@ -61,7 +62,12 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     trustProxy: false,
     return503OnClosing: true,
     connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    // A request (headers and body) not in by BODY_TIMEOUT_MS is cut with a 408. Node reads its
+    // requestTimeout only when the server is made: Fastify's own option alone is set too late.
+    requestTimeout: config.http.bodyTimeoutMs,
+    http: serverTimeouts(config.http.bodyTimeoutMs),
+    // Node's own errors (431, a malformed request line, CL with TE, the timeout) as problem+json.
+    clientErrorHandler: clientErrorHandler(config.http.bodyTimeoutMs),
     keepAliveTimeout: 10_000,
     routerOptions: { maxParamLength: 200 },
     // Errors the router raises before any handler (bad percent-escapes, over-long parameters) are problems too.
@@ -82,6 +88,12 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.decorate('requestHashKey', createHmac('sha256', config.jwt.secret).update('hetao/idempotency-fingerprint').digest());
   // JSON routes take JSON; a text/plain body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
+  // JSON nested deeper than MAX_JSON_DEPTH is a 422 before it is parsed.
+  registerJsonParser(app);
+  // An answer given before the body is in (413, 401…) lets the client finish sending, then closes.
+  app.addHook('onSend', async (request) => {
+    lingerAfterEarlyAnswer(request, config.http.bodyTimeoutMs);
+  });
 
   // Text that Postgres cannot store (NUL), that is not valid Unicode (unpaired surrogates) or that displays
   // otherwise than it is (bidi controls, other format characters) is a 422, never a 500. A CSV body may open

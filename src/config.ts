@@ -101,6 +101,7 @@ export const envSchema = z
     LOOKUP_SYNCHRONOUS_COMMIT: z.enum(LOOKUP_SYNCHRONOUS_COMMIT).default('off'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     IMPORT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+    BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     CORS_ORIGINS: optionalString.superRefine((value, ctx) => {
       for (const issue of corsOriginIssues(value)) ctx.addIssue({ code: 'custom', message: issue });
     }),
@@ -150,8 +151,11 @@ export interface Config {
   };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   clearance: { randomInspectionRate: number; lookupSynchronousCommit: LookupSynchronousCommit };
-  /** serverTiming: answers carry a Server-Timing header (the time inside the service, and the lookup's stages). */
-  http: { bodyLimit: number; importBodyLimit: number; corsOrigins: string[]; serverTiming: boolean };
+  /**
+   * serverTiming: answers carry a Server-Timing header (the time inside the service, and the lookup's stages).
+   * bodyTimeoutMs: a request (headers and body) that has not arrived in full by then is cut (408).
+   */
+  http: { bodyLimit: number; importBodyLimit: number; bodyTimeoutMs: number; corsOrigins: string[]; serverTiming: boolean };
   /** Requests allowed per window; 0 switches a limit off. */
   rateLimits: {
     perIpPerMinute: number;
@@ -228,6 +232,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,
       importBodyLimit: env.IMPORT_BODY_LIMIT_BYTES,
+      bodyTimeoutMs: env.BODY_TIMEOUT_MS,
       corsOrigins: splitOrigins(env.CORS_ORIGINS),
       serverTiming: env.SERVER_TIMING,
     },

@@ -7,32 +7,78 @@
  *   produces exactly that for finite numbers); NaN and Infinity are refused;
  * - strings escaped as JSON.stringify does (ES2019+: well-formed, minimal escapes);
  * - no whitespace.
+ *
+ * Iterative (an explicit stack, not recursion): a value nested however deep is
+ * canonicalised without exhausting the call stack; a cycle is refused.
  */
 export function canonicalize(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('JCS cannot represent a non-finite number');
-      return JSON.stringify(value);
-    case 'string':
-      return JSON.stringify(value);
-    case 'bigint':
-      throw new TypeError('JCS cannot represent a bigint; convert it to a string or number first');
-    case 'object': {
-      if (Array.isArray(value)) {
-        return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalize(v))).join(',')}]`;
-      }
-      const withToJson = value as { toJSON?: () => unknown };
-      if (typeof withToJson.toJSON === 'function') return canonicalize(withToJson.toJSON());
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalize(obj[k])}`).join(',')}}`;
+  const out: string[] = [];
+  // LIFO work: a value to write, literal text, or the end of a container (leaves the path).
+  type Task = { value: unknown } | { text: string } | { leave: object };
+  const stack: Task[] = [{ value }];
+  const path = new Set<object>();
+  while (stack.length > 0) {
+    const task = stack.pop()!;
+    if ('text' in task) {
+      out.push(task.text);
+      continue;
     }
-    default:
-      throw new TypeError(`JCS cannot represent a value of type ${typeof value}`);
+    if ('leave' in task) {
+      path.delete(task.leave);
+      continue;
+    }
+    const v = task.value;
+    if (v === null) {
+      out.push('null');
+      continue;
+    }
+    switch (typeof v) {
+      case 'boolean':
+        out.push(v ? 'true' : 'false');
+        break;
+      case 'number':
+        if (!Number.isFinite(v)) throw new TypeError('JCS cannot represent a non-finite number');
+        out.push(JSON.stringify(v));
+        break;
+      case 'string':
+        out.push(JSON.stringify(v));
+        break;
+      case 'bigint':
+        throw new TypeError('JCS cannot represent a bigint; convert it to a string or number first');
+      case 'object': {
+        if (path.has(v)) throw new TypeError('JCS cannot represent a cyclic value');
+        if (Array.isArray(v)) {
+          path.add(v);
+          stack.push({ leave: v }, { text: ']' });
+          for (let i = v.length - 1; i >= 0; i--) {
+            const item: unknown = v[i];
+            stack.push(item === undefined || typeof item === 'function' ? { text: 'null' } : { value: item });
+            if (i > 0) stack.push({ text: ',' });
+          }
+          stack.push({ text: '[' });
+          break;
+        }
+        const withToJson = v as { toJSON?: () => unknown };
+        if (typeof withToJson.toJSON === 'function') {
+          stack.push({ value: withToJson.toJSON() });
+          break;
+        }
+        const obj = v as Record<string, unknown>;
+        const keys = Object.keys(obj)
+          .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')
+          .sort();
+        path.add(v);
+        stack.push({ leave: v }, { text: '}' });
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const k = keys[i]!;
+          stack.push({ value: obj[k] }, { text: `${i > 0 ? ',' : ''}${JSON.stringify(k)}:` });
+        }
+        stack.push({ text: '{' });
+        break;
+      }
+      default:
+        throw new TypeError(`JCS cannot represent a value of type ${typeof v}`);
+    }
   }
+  return out.join('');
 }

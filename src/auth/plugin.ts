@@ -8,6 +8,9 @@ import { apiClients, type Role, users } from '../db/schema.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { Principal } from './principal.js';
 
+/** How far ahead of this clock a token's `iat` may be (another instance's clock may run a little fast). */
+const MAX_CLOCK_SKEW_MS = 60_000;
+
 /** What a route declares about who may call it. Every route must say. */
 export type RouteAuth = 'public' | readonly Role[];
 
@@ -117,6 +120,11 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
       request.user = claims;
     } else {
       claims = await request.jwtVerify<Principal>();
+      // A token dated in the future was not issued by this clock: refused beyond a minute of skew.
+      const iat = (claims as unknown as { iat?: unknown }).iat;
+      if (typeof iat === 'number' && iat * 1000 > Date.now() + MAX_CLOCK_SKEW_MS) {
+        throw new UnauthorizedError('The token was issued in the future');
+      }
       const exp = (claims as unknown as { exp?: unknown }).exp;
       if (typeof exp === 'number') {
         if (verifiedTokens.size >= 10_000) verifiedTokens.clear();

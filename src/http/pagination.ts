@@ -4,12 +4,17 @@ import { BadRequestError } from '../errors.js';
 export const MAX_PAGE_SIZE = 200;
 
 export const pageQuery = {
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(50)
+  // Decimal digits only: z.coerce would read 0x10, 1e1 or " 16" as 16.
+  limit: z
+    .preprocess(
+      (v) => (typeof v === 'string' && /^[0-9]{1,9}$/.test(v) ? Number(v) : v),
+      z
+        .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number written in decimal digits' : undefined) })
+        .int()
+        .min(1)
+        .max(MAX_PAGE_SIZE)
+        .default(50),
+    )
     .describe(`Page size, 1–${MAX_PAGE_SIZE}`),
   cursor: z.string().max(512).optional().describe('The nextCursor of the previous page'),
 };

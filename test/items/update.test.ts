@@ -49,8 +49,11 @@ t.test('changing items', async (t) => {
     t.equal(same.statusCode, 200);
     t.equal(same.headers.etag, '"v3"', 'a change to the same values is no change: the version stays');
 
+    // Strong comparison (issue 17): `*` and a weak tag do not stand in for the ETag.
     const star = await patch(id, { name: 'Objective C' }, '*');
-    t.equal(star.statusCode, 200, 'If-Match: * takes whatever is current');
+    t.equal(star.statusCode, 412, 'If-Match: * does not skip the version check');
+    const weak = await patch(id, { name: 'Objective C' }, 'W/"v3"');
+    t.equal(weak.statusCode, 412, 'a weak ETag never matches');
   });
 
   t.test('two updates from the same read racing each other: one wins, the other is a 412', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { InjectOptions } from 'fastify';
-import { identityDocuments } from '../../src/db/schema.js';
+import { eq } from 'drizzle-orm';
+import { identityDocuments, institutions, researchers } from '../../src/db/schema.js';
 import { uuidv7 } from '../../src/lib/ids.js';
 import { insertInstitution, insertResearcher } from '../helpers/fixtures.js';
 import { registryApp, researcherBody, uniquePassport } from './helpers.js';
@@ -82,6 +83,10 @@ t.test('scope matrix', async (t) => {
   const researcherFor = async (target: Target, caller: CallerName, status?: 'nominated' | 'approved' | 'suspended', docs = 1) =>
     target === 'own' && caller === 'researcher' ? self : freshResearcher(instOf(target), status, docs);
 
+  // The current ETag, as a client would have it from its last read (If-Match: * no longer stands in for it).
+  const institutionEtag = async (id: string) => `"v${(await ctx.db.select({ v: institutions.version }).from(institutions).where(eq(institutions.id, id)))[0]!.v}"`;
+  const researcherEtag = async (id: string) => `"v${(await ctx.db.select({ v: researchers.version }).from(researchers).where(eq(researchers.id, id)))[0]!.v}"`;
+
   const deny = (code: number) => ({ own: code, colleague: code, other: code, none: code });
   const scoped = (ok: number) => ({ own: ok, colleague: ok, other: 404 });
   const FORBIDDEN = 403;
@@ -113,12 +118,10 @@ t.test('scope matrix', async (t) => {
       name: 'PATCH /v1/institutions/{id}',
       targets: ['own', 'other'],
       expect: { supervisor: 200, officer: FORBIDDEN, auditor: FORBIDDEN, admin: FORBIDDEN, client: FORBIDDEN, researcher: FORBIDDEN },
-      request: async (target, caller) => ({
-        method: 'PATCH',
-        url: `/v1/institutions/${await institutionFor(target, caller)}`,
-        payload: { kind: 'hospital' },
-        headers: { 'if-match': '*' },
-      }),
+      request: async (target, caller) => {
+        const id = await institutionFor(target, caller);
+        return { method: 'PATCH', url: `/v1/institutions/${id}`, payload: { kind: 'hospital' }, headers: { 'if-match': await institutionEtag(id) } };
+      },
     },
     {
       name: 'POST /v1/institutions/{id}/suspend',
@@ -181,12 +184,10 @@ t.test('scope matrix', async (t) => {
         client: scoped(200),
         researcher: { own: 200, colleague: 404, other: 404 },
       },
-      request: async (target, caller) => ({
-        method: 'PATCH',
-        url: `/v1/researchers/${(await researcherFor(target, caller)).id}`,
-        payload: { email: `${uniquePassport().toLowerCase()}@lab.hk` },
-        headers: { 'if-match': '*' },
-      }),
+      request: async (target, caller) => {
+        const id = (await researcherFor(target, caller)).id;
+        return { method: 'PATCH', url: `/v1/researchers/${id}`, payload: { email: `${uniquePassport().toLowerCase()}@lab.hk` }, headers: { 'if-match': await researcherEtag(id) } };
+      },
     },
     ...(['approve', 'reject', 'reinstate', 'revoke'] as const).map(
       (action): RouteCase => ({

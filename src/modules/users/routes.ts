@@ -47,7 +47,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         tags: ['users'],
         summary: 'Create an account with a role and its scope',
         description:
-          'Supervisors create any account. Institution admins create researcher accounts for researchers of their own institution only.',
+          'Supervisors create any account. Institution admins create researcher accounts for researchers of their own institution only. An API client (client_credentials token) creates no accounts: 403.',
         body: createUserBody,
         response: { 201: userSchema, ...standardProblems, ...notFound, 409: problemSchema },
       },
@@ -55,6 +55,8 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     async (request, reply) => {
       const me = request.user;
       const body = request.body;
+      // An integration's token acts for its institution, not as a person: it makes no login accounts.
+      assertHumanUser(me);
       if (me.role === 'institution_admin') {
         if (body.role !== 'researcher') throw new ForbiddenError('Institution admins create researcher accounts only');
         if (body.researcherId === undefined) {
