@@ -15,6 +15,8 @@ UPDATE "identity_documents" d
  WHERE r."id" = d."researcher_id";--> statement-breakpoint
 ALTER TABLE "identity_documents" ALTER COLUMN "institution_id" SET NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "researchers_id_institution_uq" ON "researchers" USING btree ("id","institution_id");--> statement-breakpoint
+-- The supervisor's queue (GET /v1/researchers?status=nominated) across institutions, in id order.
+CREATE INDEX "researchers_status_idx" ON "researchers" USING btree ("status","id");--> statement-breakpoint
 -- A document's institution is always its holder's.
 ALTER TABLE "identity_documents" ADD CONSTRAINT "identity_documents_holder_fk" FOREIGN KEY ("researcher_id","institution_id") REFERENCES "public"."researchers"("id","institution_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "identity_documents_approved_uq" ON "identity_documents" USING btree ("kind","number","country_key") WHERE "identity_documents"."status" = 'approved';--> statement-breakpoint

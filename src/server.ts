@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { eq } from 'drizzle-orm';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { DataDirInUseError, openDatabase } from './db/client.js';
 import { users } from './db/schema.js';
 
 /**
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`hetao-clearance failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // A data directory another process holds is a situation to explain, not a crash to trace.
+  const text = err instanceof DataDirInUseError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+  process.stderr.write(`hetao-clearance failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -77,6 +77,7 @@ export const researchers = pgTable(
     index('researchers_institution_idx').on(t.institutionId, t.id),
     // The target of identity_documents_holder_fk: a document's institution is its holder's.
     uniqueIndex('researchers_id_institution_uq').on(t.id, t.institutionId),
+    index('researchers_status_idx').on(t.status, t.id),
     check(
       'researchers_status_ck',
       sql`${t.status} in ('nominated','approved','rejected','suspended','revoked')`,

@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'item.update',
   'researcher.approve',
   'researcher.document_add',
+  'researcher.document_approve',
+  'researcher.document_reject',
   'researcher.document_remove',
   'researcher.nominate',
   'researcher.reinstate',

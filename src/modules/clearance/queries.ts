@@ -8,6 +8,7 @@ import { findKeySql, findKeySqlOver, type KeyRecord, lockAndFindSql, lockAndFind
 export interface DeskItem extends ItemRecord {
   serialNumber: string | null;
   maxDaysAbroad: number | null;
+  sizeBytes: number | null;
   /** The row's version (bumped by every change): what a crossing decided on, checked when it is written. */
   version: number;
 }
@@ -77,7 +78,7 @@ const ITEM_JSON_TEXT = `json_build_object(
   'currentSide', it.current_side, 'returnBy', it.return_by, 'remainingQuantity', it.remaining_quantity,
   'unit', it.unit, 'sha256', it.sha256, 'classification', it.classification,
   'transferApprovalReference', it.transfer_approval_reference, 'serialNumber', it.serial_number,
-  'maxDaysAbroad', it.max_days_abroad, 'version', it.version,
+  'maxDaysAbroad', it.max_days_abroad, 'sizeBytes', it.size_bytes, 'version', it.version,
   'custodianIds', (select coalesce(json_agg(c2.researcher_id), '[]'::json) from item_custodians c2 where c2.item_id = it.id)
 )`;
 

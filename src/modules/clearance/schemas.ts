@@ -53,6 +53,7 @@ export const cardItemSchema = z.object({
     .string()
     .nullable()
     .describe('Data items: the registered SHA-256 digest (lower-case hex), to compare with the copy carried; null for other categories'),
+  sizeBytes: z.number().int().nullable().describe('Data items: the registered size in bytes; null for other categories'),
 });
 
 export const lookupResponseSchema = z
