@@ -23,6 +23,8 @@ export interface DatabaseOptions {
   readUrl?: string | undefined;
   /** Where PGlite keeps its files when no url is given; 'memory://' keeps nothing. */
   dataDir?: string;
+  /** PGlite only: start from this data directory tarball (dumpDataDir) instead of an empty cluster (tests). */
+  loadDataDir?: Blob;
   poolMax?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
@@ -320,7 +322,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   let client: InstanceType<typeof PGlite>;
   try {
-    client = await PGlite.create(location, { extensions: { pg_trgm } });
+    client = await PGlite.create(location, { extensions: { pg_trgm }, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
   } catch (err) {
     unlock();
     throw err;

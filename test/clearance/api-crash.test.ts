@@ -9,17 +9,18 @@ import { verifyChain } from '../../src/audit/chain.js';
 import { queryRows } from '../../src/db/client.js';
 import { createUser } from '../../src/modules/users/queries.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
+import { testDatabaseSource } from '../helpers/database.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 import { freshKey } from '../helpers/clearance-desk.js';
 import { type ChildServer, startServer } from '../helpers/child-server.js';
 
 type Tap = Test;
 
-const ctx = await buildTestApp(t);
-
-if (ctx.testDb.source === 'pglite') {
-  t.comment('crash-safety tests start the server as a child process on a shared Postgres: PGlite is in-process, so set TEST_DATABASE_URL');
+// Decided before any database is built: on PGlite the file skips at once, saying why.
+if ((await testDatabaseSource()) === 'pglite') {
+  t.plan(0, 'crash-safety tests start the server as a child process on a shared Postgres: PGlite is in-process, so set TEST_DATABASE_URL');
 } else {
+  const ctx = await buildTestApp(t);
   const url = ctx.testDb.url!;
   const username = `crash-officer-${process.pid}`;
   const officer = await createUser(ctx.db, { username, password: TEST_PASSWORD, role: 'officer', checkpoint: 'LMC' });
