@@ -91,8 +91,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   // JSON nested deeper than MAX_JSON_DEPTH is a 422 before it is parsed.
   registerJsonParser(app);
   // An answer given before the body is in (413, 401…) lets the client finish sending, then closes.
-  app.addHook('onSend', async (request) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     lingerAfterEarlyAnswer(request, config.http.bodyTimeoutMs);
+    done(null, payload);
   });
 
   // Text that Postgres cannot store (NUL), that is not valid Unicode (unpaired surrogates) or that displays

@@ -76,7 +76,7 @@ export function lingerAfterEarlyAnswer(request: FastifyRequest, lingerMs: number
   let drained = 0;
   let timer: NodeJS.Timeout | undefined;
   const finish = (destroy: boolean) => {
-    socket.removeListener('data', count);
+    req.removeListener('data', count);
     socket.removeListener('close', onClose);
     req.removeListener('end', onEnd);
     clearTimeout(timer);
@@ -92,9 +92,12 @@ export function lingerAfterEarlyAnswer(request: FastifyRequest, lingerMs: number
   let lingering = false;
   const onEnd = () => finish(lingering);
   const onClose = () => finish(false);
-  socket.on('data', count);
+  // Read through the request, not the socket: a 'data' listener on the socket takes it off Node's
+  // native parser path, and a body paused for backpressure then never flows again.
+  req.on('data', count);
   req.once('end', onEnd);
   socket.once('close', onClose);
+  req.resume();
   // Node calls destroySoon once an answer that closes the connection is written: half-close
   // instead (the answer and a FIN go out) and close for good once the body is in.
   (socket as { destroySoon?: () => void }).destroySoon = () => {

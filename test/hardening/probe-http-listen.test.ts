@@ -132,6 +132,31 @@ t.test('finding 5: over-limit bodies get a clean 413 problem, never a reset, fro
   t.equal(ok.status, 401, 'a body under the limit is read and answered (401: no such account)');
 });
 
+t.test('finding 5: after an early answer on a kept-alive connection, the body is read through and the next request is answered', async (t) => {
+  const ctx = await buildTestApp(t);
+  await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (ctx.app.server.address() as { port: number }).port;
+  const socket = connect(port, '127.0.0.1');
+  const received: Buffer[] = [];
+  socket.on('data', (d: Buffer) => received.push(d));
+  socket.on('error', () => {});
+  // No token: a 401 from the first hook, before the 200 KB body is read; then a second request on the same connection.
+  const body = JSON.stringify({ name: 'x'.repeat(200_000) });
+  socket.write(`POST /v1/institutions HTTP/1.1\r\nHost: probe\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100_000)}`);
+  await new Promise((r) => setTimeout(r, 100));
+  socket.write(body.slice(100_000));
+  socket.write('GET /health/live HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n');
+  const closed = await new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), 5000);
+  });
+  socket.destroy();
+  const text = Buffer.concat(received).toString('utf8');
+  t.ok(closed, 'the server answered both and closed as the second asked');
+  t.match(text, /^HTTP\/1\.1 401 /, 'the first answer is the 401');
+  t.match(text, /\r\n\r\n[\s\S]*HTTP\/1\.1 200 /, 'the second request, after the body, is answered 200');
+});
+
 t.test('finding 5: a body far over the drain cap is cut once the answer is out', async (t) => {
   const ctx = await buildTestApp(t, { env: { BODY_LIMIT_BYTES: String(LIMIT) } });
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
