@@ -25,6 +25,7 @@ import { reportRoutes } from './modules/reports/routes.js';
 import { researcherRoutes } from './modules/researchers/routes.js';
 import { itemRoutes } from './modules/items/routes.js';
 import { userRoutes } from './modules/users/routes.js';
+import { webRoutes } from './web/routes.js';
 
 export interface BuildOptions {
   /** Fastify logger: pino options, `false` for silence (tests), or omitted for the config's level. */
@@ -32,6 +33,12 @@ export interface BuildOptions {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** The desk and the portal: pages whose scripts, styles and calls come from this origin only, no inline code. */
+const WEB_PAGE_RE = /^\/(desk|portal)(\/|\?|$)/;
+const WEB_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** What a listed browser origin may do (only when CORS_ORIGINS lists origins). */
 export const CORS_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'];
@@ -125,7 +132,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     reply.header('x-frame-options', 'DENY');
     if (config.http.serverTiming) reply.header('server-timing', serverTimingHeader(request));
     if (!request.url.startsWith('/docs')) {
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      // The web pages run their own scripts and styles (from 'self' only); everything else runs nothing.
+      reply.header('content-security-policy', WEB_PAGE_RE.test(request.url) ? WEB_PAGE_CSP : "default-src 'none'; frame-ancestors 'none'");
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     }
     return payload;
@@ -189,6 +197,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(clearanceRoutes, moduleOptions);
   await app.register(reportRoutes, moduleOptions);
   await app.register(auditRoutes, moduleOptions);
+  await app.register(webRoutes);
 
   await app.ready();
   return app;
