@@ -1,4 +1,4 @@
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -43,7 +43,8 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
         const rest = request.params['*'];
         if (!SERVED_TYPES.has(extname(rest).toLowerCase())) return reply.callNotFound();
         if (rest === 'index.html') return page(reply, dir);
-        return reply.sendFile(`${dir}/${rest}`, { maxAge: ASSET_MAX_AGE_MS });
+        // Rooted at the folder itself: `..` cannot climb out of it (send answers 403).
+        return reply.sendFile(rest, join(WEB_ROOT, dir), { maxAge: ASSET_MAX_AGE_MS });
       },
     );
   }

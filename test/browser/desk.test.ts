@@ -165,7 +165,7 @@ t.test('an MRZ typed as keystrokes → the card → declare → CLEARED', async 
   await page.getByLabel('Declare Laptop XPS 13').check();
   tt.equal(await page.getByLabel('Direction').inputValue(), 'SZ_TO_HK', 'the usual direction (no crossings yet: Shenzhen → Hong Kong)');
   await page.getByRole('button', { name: 'Declare crossing' }).click();
-  await page.getByText('CLEARED', { exact: true }).waitFor();
+  await page.getByRole('region', { name: 'Decision' }).getByText('CLEARED', { exact: true }).waitFor();
   tt.ok(await page.getByText('Cleared: the traveller may pass').isVisible());
   const rows = await db.select().from(crossings).where(eq(crossings.researcherId, good.researcher.id));
   tt.equal(rows.length, 1, 'one crossing written');
@@ -175,6 +175,15 @@ t.test('an MRZ typed as keystrokes → the card → declare → CLEARED', async 
   await page.getByRole('region', { name: 'Recent crossings' }).getByText('CHAN TAI MAN').waitFor();
   tt.pass('the recent crossings show it');
   await shootAll(tt, 'decision-cleared');
+  // Once more, warm (the first lookup of a process pays for its compilation and connections).
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await scanKeys(mrzLine1, mrzLine2);
+    await page.waitForFunction((n) => performance.getEntriesByName('scan-to-card').length >= n, i + 2);
+    warm.push(await page.evaluate(() => performance.getEntriesByName('scan-to-card').at(-1)!.duration));
+  }
+  warm.sort((a, b) => a - b);
+  tt.comment(`scan → card painted, warm, 5 scans: median ${warm[2]!.toFixed(1)} ms, max ${warm[4]!.toFixed(1)} ms`);
 });
 
 t.test('a suspended traveller → FLAGGED with the reason in 繁體中文; the inspection recorded', async (tt) => {
@@ -184,8 +193,8 @@ t.test('a suspended traveller → FLAGGED with the reason in 繁體中文; the i
   await page.getByRole('heading', { name: /WONG SIU MING/ }).waitFor();
   tt.ok(await page.getByText('將被標記查驗').isVisible(), 'red, in words');
   await page.getByRole('button', { name: '申報過境' }).click();
-  await page.getByText('FLAGGED', { exact: true }).waitFor();
   const decision = page.getByRole('region', { name: '決定' });
+  await decision.getByText('FLAGGED', { exact: true }).waitFor();
   tt.ok(await decision.getByRole('listitem').filter({ hasText: '旅客的白名單資格已被暫停。' }).isVisible(), 'TRAVELLER_SUSPENDED in 繁體中文');
   await shootAll(tt, 'decision-flagged');
   await page.getByLabel('扣留').check();
@@ -201,6 +210,7 @@ t.test('a suspended traveller → FLAGGED with the reason in 繁體中文; the i
 });
 
 t.test('a bad check digit is named; not on the whitelist; a QR; the network down', async (tt) => {
+  await switchLanguage('en');
   const digit = mrzLine2[9]!;
   const wrong = digit === '0' ? '1' : '0';
   await scanKeys(mrzLine1, mrzLine2.slice(0, 9) + wrong + mrzLine2.slice(10));
@@ -230,6 +240,7 @@ t.test('a bad check digit is named; not on the whitelist; a QR; the network down
 });
 
 t.test('an expired token mid-shift: back to sign-in, the scan kept and looked up after', async (tt) => {
+  await switchLanguage('en');
   const claims = await ctx.app.jwt.verify<Record<string, unknown>>(officer.token);
   const expired = ctx.app.jwt.sign(
     { sub: claims.sub, kind: claims.kind, role: claims.role, username: claims.username, checkpoint: claims.checkpoint, iat: Math.floor(Date.now() / 1000) - 7200 } as never,

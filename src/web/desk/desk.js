@@ -1,5 +1,5 @@
 // @ts-check
-/* global document, navigator, performance, requestAnimationFrame, setTimeout, setInterval, HTMLElement */
+/* global document, navigator, performance, requestAnimationFrame, setTimeout, setInterval */
 // The officer's desk: scan → traveller card → declare crossing → decision → inspection; recent crossings.
 import { api, ApiError, newIdempotencyKey, onUnauthorized } from '../shared/api.js';
 import { h, setI18n, uid } from '../shared/dom.js';
@@ -318,6 +318,9 @@ function row(labelKey, ...value) {
   return [h('dt', { i18n: [labelKey] }), h('dd', {}, ...value)];
 }
 
+/** The card's declaration form, hidden once its crossing is decided. @type {HTMLFormElement | null} */
+let declaration = null;
+
 /** @param {Card} card */
 function renderCard(card) {
   const { level, notes } = standing(card);
@@ -365,7 +368,7 @@ function renderCard(card) {
         ? h('ul', {}, checkLine('check.dateOfBirth', checks.mrz.dateOfBirthMatches), checkLine('check.nationality', checks.mrz.nationalityMatches), checkLine('check.expiresOn', checks.mrz.expiresOnMatches))
         : h('p', { i18n: ['check.noMrz'] }),
     ),
-    declareForm(card),
+    (declaration = declareForm(card)),
     ),
   );
   cardSection.hidden = false;
@@ -512,8 +515,7 @@ function renderDecision(crossing, card) {
   );
   decisionSection.hidden = false;
   // The card stays in view below the decision; it is declared once.
-  const declared = cardSection.querySelector('form.declare');
-  if (declared instanceof HTMLElement) declared.hidden = true;
+  if (declaration) declaration.hidden = true;
   scan.focus();
 }
 
