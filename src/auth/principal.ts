@@ -1,16 +1,6 @@
-import type { Role } from '../db/schema.js';
+import type { Principal } from '../domain/scope.js';
 
-/** Who is calling, as carried by the JWT. */
-export interface Principal {
-  /** User id, or the API client's id for client_credentials tokens. */
-  sub: string;
-  kind: 'user' | 'client';
-  role: Role;
-  username?: string;
-  institutionId?: string;
-  researcherId?: string;
-  checkpoint?: string;
-}
+export type { Principal };
 
 /** The actor recorded in the audit chain. */
 export function actorOf(p: Principal): string {

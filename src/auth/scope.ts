@@ -1,15 +1,9 @@
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { Principal } from './principal.js';
+import { canSeeInstitution, type Principal } from '../domain/scope.js';
 
-/**
- * Object scope. Outside its scope a caller learns nothing: the answer is the
- * same 404 as for an object that does not exist.
- */
-export function canSeeInstitution(p: Principal, institutionId: string): boolean {
-  if (p.role === 'supervisor' || p.role === 'auditor') return true;
-  if (p.role === 'institution_admin' || p.role === 'researcher') return p.institutionId === institutionId;
-  return false;
-}
+// The scope rules live in src/domain/scope.ts; these turn them into HTTP answers:
+// outside its scope a caller learns nothing (the same 404 as for nothing there).
+export { canSeeInstitution };
 
 export function assertInstitutionScope(p: Principal, institutionId: string, what = 'Institution'): void {
   if (!canSeeInstitution(p, institutionId)) throw new NotFoundError(what);

@@ -7,7 +7,7 @@ import { verifySecret } from '../auth/passwords.js';
 import type { Config } from '../config.js';
 import type { Database, Db } from '../db/client.js';
 import { checkpoints, institutions, items, researchers, type Role, users } from '../db/schema.js';
-import { computeHkidCheckCharacter, computePrcIdCheckCharacter } from '../documents/index.js';
+import { computeHkidCheckCharacter, computePrcIdCheckCharacter } from '../domain/documents/index.js';
 import { createUser, type UserRow } from '../modules/users/queries.js';
 
 /**

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { appendAudit, verifyChain } from '../audit/chain.js';
 import { hashSecret } from '../auth/passwords.js';
-import { borderDate } from '../clearance/decide.js';
+import { borderDate } from '../domain/border.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import {

@@ -5,7 +5,7 @@ import {
   validateDocumentNumber,
   validateHsCode,
   type DocumentKind,
-} from '../documents/index.js';
+} from '../domain/documents/index.js';
 
 /**
  * Pools and generators of the synthetic whitelist (seed-synthetic): deterministic for

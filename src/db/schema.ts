@@ -17,6 +17,23 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  DATA_CLASSIFICATIONS,
+  DECISIONS,
+  DIRECTIONS,
+  DOCUMENT_STATUSES,
+  INSPECTION_OUTCOMES,
+  INSTITUTION_KINDS,
+  INSTITUTION_STATUSES,
+  ITEM_CATEGORIES,
+  ITEM_STATUSES,
+  RESEARCHER_STATUSES,
+  SIDES,
+  USER_STATUSES,
+} from '../domain/statuses.js';
+import { ROLES } from '../domain/scope.js';
+
+export { DATA_CLASSIFICATIONS, DIRECTIONS, DOCUMENT_STATUSES, INSPECTION_OUTCOMES, ITEM_CATEGORIES, ITEM_STATUSES };
 
 /**
  * The drizzle schema. `drizzle-kit generate` turns changes here into SQL in
@@ -33,12 +50,12 @@ export const institutions = pgTable(
     id: uuid('id').primaryKey(),
     name: text('name').notNull(),
     nameZh: text('name_zh'),
-    side: text('side', { enum: ['SZ', 'HK'] }).notNull(),
+    side: text('side', { enum: SIDES }).notNull(),
     kind: text('kind', {
-      enum: ['university', 'research_institute', 'enterprise', 'hospital', 'other'],
+      enum: INSTITUTION_KINDS,
     }).notNull(),
     registrationNumber: text('registration_number').notNull(),
-    status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+    status: text('status', { enum: INSTITUTION_STATUSES }).notNull().default('active'),
     statusReason: text('status_reason'),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
@@ -63,7 +80,7 @@ export const researchers = pgTable(
     dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
     nationality: text('nationality').notNull(),
     email: text('email').notNull(),
-    status: text('status', { enum: ['nominated', 'approved', 'rejected', 'suspended', 'revoked'] })
+    status: text('status', { enum: RESEARCHER_STATUSES })
       .notNull()
       .default('nominated'),
     statusReason: text('status_reason'),
@@ -85,8 +102,6 @@ export const researchers = pgTable(
   ],
 );
 
-/** `revoked`: its researcher was revoked (final); the document no longer holds its place on the whitelist. */
-export const DOCUMENT_STATUSES = ['pending', 'approved', 'rejected', 'revoked'] as const;
 
 export const identityDocuments = pgTable(
   'identity_documents',
@@ -125,9 +140,6 @@ export const identityDocuments = pgTable(
   ],
 );
 
-export const ITEM_CATEGORIES = ['equipment', 'reagent', 'biological_sample', 'data'] as const;
-export const ITEM_STATUSES = ['submitted', 'endorsed', 'approved', 'rejected', 'suspended', 'revoked'] as const;
-export const DATA_CLASSIFICATIONS = ['public', 'internal', 'personal_information', 'important_data'] as const;
 
 /**
  * Items of all four categories in one table: the columns of the other categories
@@ -143,7 +155,7 @@ export const items = pgTable(
     category: text('category', { enum: ITEM_CATEGORIES }).notNull(),
     name: text('name').notNull(),
     description: text('description'),
-    homeSide: text('home_side', { enum: ['SZ', 'HK'] }).notNull(),
+    homeSide: text('home_side', { enum: SIDES }).notNull(),
     status: text('status', { enum: ITEM_STATUSES }).notNull(),
     statusReason: text('status_reason'),
     validUntil: date('valid_until', { mode: 'string' }),
@@ -157,7 +169,7 @@ export const items = pgTable(
     valueAmount: numeric('value_amount', { precision: 14, scale: 2, mode: 'number' }),
     valueCurrency: text('value_currency'),
     maxDaysAbroad: integer('max_days_abroad'),
-    currentSide: text('current_side', { enum: ['SZ', 'HK'] }),
+    currentSide: text('current_side', { enum: SIDES }),
     returnBy: timestamp('return_by', { withTimezone: true, mode: 'date' }),
     // reagent, biological_sample
     quantity: doublePrecision('quantity'),
@@ -224,8 +236,7 @@ export const checkpoints = pgTable('checkpoints', {
   createdAt: createdAt(),
 });
 
-export const ROLES = ['supervisor', 'officer', 'institution_admin', 'researcher', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../domain/scope.js';
 
 export const users = pgTable(
   'users',
@@ -237,7 +248,7 @@ export const users = pgTable(
     institutionId: uuid('institution_id').references(() => institutions.id),
     researcherId: uuid('researcher_id').references(() => researchers.id),
     checkpoint: text('checkpoint').references(() => checkpoints.code),
-    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    status: text('status', { enum: USER_STATUSES }).notNull().default('active'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -368,8 +379,6 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
 
-export const DIRECTIONS = ['SZ_TO_HK', 'HK_TO_SZ'] as const;
-export const INSPECTION_OUTCOMES = ['RELEASED', 'DETAINED', 'REFUSED_ENTRY'] as const;
 
 /**
  * One traveller passing one checkpoint in one direction, with the decision. A
@@ -391,7 +400,7 @@ export const crossings = pgTable(
     documentKind: text('document_kind').notNull(),
     documentNumber: text('document_number').notNull(),
     viaMrz: boolean('via_mrz').notNull().default(false),
-    decision: text('decision', { enum: ['CLEARED', 'FLAGGED'] }).notNull(),
+    decision: text('decision', { enum: DECISIONS }).notNull(),
     reasons: jsonb('reasons').notNull(),
     /** Reason codes alone, for the statistics. */
     reasonCodes: text('reason_codes').array().notNull(),

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { crossings, inspections, researchers, institutions } from '../../src/db/schema.js';
 import { queryRows } from '../../src/db/client.js';
-import { buildTd3 } from '../../src/documents/mrz.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 

@@ -3,7 +3,7 @@
 import { eq } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { researchers } from '../../src/db/schema.js';
-import { buildTd3 } from '../../src/documents/mrz.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
 import { buildTestApp } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 import {

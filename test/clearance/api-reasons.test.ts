@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
-import { REASON_CODES } from '../../src/clearance/types.js';
-import { buildTd3 } from '../../src/documents/mrz.js';
+import { REASON_CODES } from '../../src/domain/decision/types.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
 import { buildTestApp } from '../helpers/app.js';
 import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
 import {

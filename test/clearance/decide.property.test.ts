@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { decide } from '../../src/clearance/decide.js';
+import { decide } from '../../src/domain/decision/decide.js';
 import {
   REASON_CODES,
   type DecisionInput,
@@ -9,7 +9,7 @@ import {
   type MrzFacts,
   type ReasonCode,
   type TravellerRecord,
-} from '../../src/clearance/types.js';
+} from '../../src/domain/decision/types.js';
 
 // Generators built from the types. Dates are drawn around `now` so that every
 // validity comparison goes both ways. Birth dates come from a disjoint range so a

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { borderDate, decide, destinationSide, originSide } from '../../src/clearance/decide.js';
+import { borderDate, destinationSide, originSide } from '../../src/domain/border.js';
+import { decide } from '../../src/domain/decision/decide.js';
 import {
   REASON_CODES,
   type DecisionInput,
@@ -8,7 +9,7 @@ import {
   type ItemStatus,
   type ReasonCode,
   type TravellerRecord,
-} from '../../src/clearance/types.js';
+} from '../../src/domain/decision/types.js';
 
 // ---------------------------------------------------------------------------
 // Builders: a fully valid baseline that must come out CLEARED.

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computeCasCheckDigit, validateCasNumber } from '../../src/documents/cas.js';
+import { computeCasCheckDigit, validateCasNumber } from '../../src/domain/documents/cas.js';
 
 type Case = { name: string; input: string } & ({ normalized: string } | { message: RegExp });
 

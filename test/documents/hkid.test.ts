@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computeHkidCheckCharacter, validateHkid } from '../../src/documents/hkid.js';
+import { computeHkidCheckCharacter, validateHkid } from '../../src/domain/documents/hkid.js';
 
 type Case = { name: string; input: string } & ({ normalized: string } | { message: RegExp });
 

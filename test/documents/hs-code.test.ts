@@ -1,5 +1,5 @@
 import t from 'tap';
-import { validateHsCode } from '../../src/documents/hs-code.js';
+import { validateHsCode } from '../../src/domain/documents/hs-code.js';
 
 type Case = { name: string; input: string } & ({ normalized: string } | { message: RegExp });
 

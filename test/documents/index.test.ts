@@ -1,5 +1,5 @@
 import t from 'tap';
-import * as documents from '../../src/documents/index.js';
+import * as documents from '../../src/domain/documents/index.js';
 
 t.test('the public API is exported from src/documents/index.ts', async (t) => {
   const functions = [

@@ -8,7 +8,7 @@ import {
   type MrzResult,
   type Td1Input,
   type Td3Input,
-} from '../../src/documents/mrz.js';
+} from '../../src/domain/documents/mrz.js';
 
 /** Fixed clock: birth years 27–99 read as 19YY, 00–26 as 20YY. */
 const NOW = new Date('2026-05-01T00:00:00Z');

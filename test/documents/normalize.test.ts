@@ -1,6 +1,6 @@
 import t from 'tap';
-import { normalizeDocumentInput } from '../../src/documents/index.js';
-import { asciiUpperCase, describeChar, toHalfWidth } from '../../src/documents/normalize.js';
+import { normalizeDocumentInput } from '../../src/domain/documents/index.js';
+import { asciiUpperCase, describeChar, toHalfWidth } from '../../src/domain/documents/normalize.js';
 
 const cases: { name: string; input: string; output: string }[] = [
   { name: 'trims', input: '  abc  ', output: 'ABC' },

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { validatePassportNumber } from '../../src/documents/passport.js';
+import { validatePassportNumber } from '../../src/domain/documents/passport.js';
 
 type Case = { name: string; input: string } & ({ normalized: string } | { message: RegExp });
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { validateHkMacaoPermit, validateHomeReturnPermit } from '../../src/documents/permits.js';
-import type { ValidationResult } from '../../src/documents/types.js';
+import { validateHkMacaoPermit, validateHomeReturnPermit } from '../../src/domain/documents/permits.js';
+import type { ValidationResult } from '../../src/domain/documents/types.js';
 
 type Case = { name: string; input: string } & ({ normalized: string } | { message: RegExp });
 

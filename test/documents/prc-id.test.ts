@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computePrcIdCheckCharacter, prcIdBirthDate, validatePrcId } from '../../src/documents/prc-id.js';
+import { computePrcIdCheckCharacter, prcIdBirthDate, validatePrcId } from '../../src/domain/documents/prc-id.js';
 
 /** Fixed clock: 2026-05-01 08:00 at the border (00:00 UTC). */
 const NOW = new Date('2026-05-01T00:00:00Z');

@@ -11,7 +11,7 @@ import {
   validatePrcId,
   type DocumentKind,
   type ValidationResult,
-} from '../../src/documents/index.js';
+} from '../../src/domain/documents/index.js';
 
 const table: { kind: DocumentKind; direct: (raw: string) => ValidationResult; valid: [string, string]; invalid: string[] }[] = [
   { kind: 'passport', direct: validatePassportNumber, valid: ['l898902c3', 'L898902C3'], invalid: ['', 'ABCDE12345', 'L898902<<'] },

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import t from 'tap';
 import type { Role } from '../../src/db/schema.js';
-import { buildTd3 } from '../../src/documents/mrz.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 import { IMPORT_HEADER, letters, validHkid, validPrcId } from '../helpers/hardening-fixtures.js';
 import { problemDefect } from '../helpers/hardening-http.js';

@@ -9,8 +9,8 @@
 // (not even a JWT signature), no client secret, no document number (typed or
 // normalised) and no MRZ line.
 import t from 'tap';
-import { buildTd3 } from '../../src/documents/mrz.js';
-import { computePrcIdCheckCharacter } from '../../src/documents/prc-id.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
+import { computePrcIdCheckCharacter } from '../../src/domain/documents/prc-id.js';
 import { loggerOptions } from '../../src/logging.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 import { captureStream } from '../helpers/foundation-http.js';

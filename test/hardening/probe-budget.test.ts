@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { queryRows } from '../../src/db/client.js';
-import { buildTd3 } from '../../src/documents/mrz.js';
+import { buildTd3 } from '../../src/domain/documents/mrz.js';
 import { buildTestApp } from '../helpers/app.js';
 import { insertTraveller } from '../helpers/clearance-fixtures.js';
 import { passportRef, postCrossing, postLookup } from '../helpers/clearance-desk.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { computeHkidCheckCharacter } from '../../src/documents/hkid.js';
-import { computePrcIdCheckCharacter } from '../../src/documents/prc-id.js';
+import { computeHkidCheckCharacter } from '../../src/domain/documents/hkid.js';
+import { computePrcIdCheckCharacter } from '../../src/domain/documents/prc-id.js';
 
 /** The CSV header of the bulk import. */
 export const IMPORT_HEADER = 'fullName,nameZh,dateOfBirth,nationality,email,documentKind,documentNumber,issuingCountry,expiresOn';

@@ -1,4 +1,4 @@
-import { computeHkidCheckCharacter } from '../../src/documents/index.js';
+import { computeHkidCheckCharacter } from '../../src/domain/documents/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
 type Tap = Parameters<typeof buildTestApp>[0];

@@ -3,9 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { REASON_CODES } from '../../src/clearance/types.js';
+import { REASON_CODES } from '../../src/domain/decision/types.js';
 import { DIRECTIONS, INSPECTION_OUTCOMES, ITEM_CATEGORIES, ITEM_STATUSES } from '../../src/db/schema.js';
-import { DOCUMENT_KINDS } from '../../src/documents/types.js';
+import { DOCUMENT_KINDS } from '../../src/domain/documents/types.js';
 
 const WEB = fileURLToPath(new URL('../../src/web/', import.meta.url));
 const LANGS = ['en', 'zh-Hant-HK', 'zh-Hans-CN'];

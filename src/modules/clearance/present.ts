@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
-import type { Reason } from '../../clearance/types.js';
+import type { Reason } from '../../domain/decision/types.js';
 import type { Conn } from '../../db/client.js';
 import { crossingItems, crossings, inspections, institutions, items, researchers } from '../../db/schema.js';
 

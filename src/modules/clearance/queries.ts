@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { ItemRecord, TravellerRecord } from '../../clearance/types.js';
+import type { ItemRecord, TravellerRecord } from '../../domain/decision/types.js';
 import type { LookupSynchronousCommit } from '../../config.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
 import { findKeySql, findKeySqlOver, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { REASON_CODES } from '../../clearance/types.js';
-import { DIRECTIONS, INSPECTION_OUTCOMES, ITEM_CATEGORIES, ITEM_STATUSES } from '../../db/schema.js';
-import { DOCUMENT_KINDS } from '../../documents/index.js';
+import { REASON_CODES } from '../../domain/decision/types.js';
+import { DIRECTIONS, DOCUMENT_STATUSES, INSPECTION_OUTCOMES, ITEM_CATEGORIES, ITEM_STATUSES, REPORTED_RESEARCHER_STATUSES } from '../../domain/statuses.js';
+import { DOCUMENT_KINDS } from '../../domain/documents/index.js';
 import { timestamp } from '../../http/common.js';
 
 export const documentRefSchema = z.strictObject({
@@ -34,7 +34,7 @@ export const reasonSchema = z
   .object({ code: z.enum(REASON_CODES), itemId: z.string().optional(), detail: z.string() })
   .meta({ id: 'Reason' });
 
-const RESEARCHER_STATES = ['nominated', 'approved', 'rejected', 'suspended', 'revoked', 'expired'] as const;
+const RESEARCHER_STATES = REPORTED_RESEARCHER_STATUSES;
 
 export const cardItemSchema = z.object({
   id: z.string(),
@@ -88,7 +88,7 @@ export const lookupResponseSchema = z
       issuingCountry: z.string(),
       expiresOn: z.string(),
       status: z
-        .enum(['pending', 'approved', 'rejected', 'revoked'])
+        .enum(DOCUMENT_STATUSES)
         .describe('Only an approved document clears its holder (DOCUMENT_NOT_APPROVED otherwise)'),
     }),
     documentChecks: z.object({

@@ -2,11 +2,12 @@ import { eq } from 'drizzle-orm';
 import { appendAuditAtCommit, type AuditEntry, journalRecord } from '../../audit/chain.js';
 import type { AuditSealer } from '../../audit/sealer.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
-import { borderDate, decide, destinationSide } from '../../clearance/decide.js';
-import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../clearance/types.js';
+import { borderDate, destinationSide, originSide } from '../../domain/border.js';
+import { decide } from '../../domain/decision/decide.js';
+import type { DeclaredItem, Decision, Direction, MrzFacts, Reason } from '../../domain/decision/types.js';
 import { type Conn, preparedRows } from '../../db/client.js';
 import { crossingItems, crossings, inspections } from '../../db/schema.js';
-import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../documents/index.js';
+import { type DocumentKind, parseMrz, validateDocumentNumber } from '../../domain/documents/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { type CrossingRow, crossingView } from './present.js';
@@ -253,7 +254,7 @@ function planMoves(
   now: Date,
 ): { changes: ItemChange[]; movements: MovementRow[] } {
   const to = destinationSide(direction);
-  const from = direction === 'SZ_TO_HK' ? 'SZ' : 'HK';
+  const from = originSide(direction);
   const at = now.toISOString();
   const changes = new Map<string, ItemChange>();
   const movements: MovementRow[] = [];

@@ -32,24 +32,7 @@ export async function custodiansOf(conn: Conn, itemIds: string[]): Promise<Map<s
   return map;
 }
 
-/**
- * Object scope of items. Supervisors and officers (who check items at the
- * border) see every item; an institution admin those of its institution; a
- * researcher those they may carry. Outside scope the answer is a 404.
- */
-export function canSeeItem(p: Principal, item: Pick<ItemRow, 'institutionId'>, custodianIds: readonly string[]): boolean {
-  switch (p.role) {
-    case 'supervisor':
-    case 'officer':
-      return true;
-    case 'institution_admin':
-      return p.institutionId === item.institutionId;
-    case 'researcher':
-      return p.researcherId !== undefined && custodianIds.includes(p.researcherId);
-    default:
-      return false;
-  }
-}
+export { canSeeItem } from '../../domain/scope.js';
 
 /**
  * Custodians must be researchers of the item's institution whose whitelist

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { appendAudit } from '../../audit/chain.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
-import { borderDate } from '../../clearance/decide.js';
+import { borderDate } from '../../domain/border.js';
 import { institutions, items } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';

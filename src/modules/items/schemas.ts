@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DATA_CLASSIFICATIONS, ITEM_CATEGORIES, ITEM_STATUSES } from '../../db/schema.js';
-import { type ValidationResult, validateCasNumber, validateHsCode } from '../../documents/index.js';
+import { DATA_CLASSIFICATIONS, ITEM_CATEGORIES, ITEM_STATUSES } from '../../domain/statuses.js';
+import { type ValidationResult, validateCasNumber, validateHsCode } from '../../domain/documents/index.js';
 import { isoDate, timestamp, uuidParam } from '../../http/common.js';
 import { pageQuery } from '../../http/pagination.js';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { REASON_CODES } from '../../clearance/types.js';
+import { REASON_CODES } from '../../domain/decision/types.js';
 import { queryRows } from '../../db/client.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ValidationError } from '../../errors.js';

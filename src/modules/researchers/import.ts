@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type AuditEntry, appendAudit } from '../../audit/chain.js';
-import { borderDate } from '../../clearance/decide.js';
+import { borderDate } from '../../domain/border.js';
 import type { Conn, Db } from '../../db/client.js';
 import { type FieldError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';

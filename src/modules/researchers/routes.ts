@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/chain.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { assertManagesInstitution } from '../../auth/scope.js';
-import { borderDate } from '../../clearance/decide.js';
+import { borderDate } from '../../domain/border.js';
 import type { Conn } from '../../db/client.js';
 import { identityDocuments, researchers } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';

@@ -1,16 +1,19 @@
 import { z } from 'zod';
-import { type DocumentKind, validateDocumentNumber } from '../../documents/index.js';
+import {
+  DOCUMENT_STATUSES,
+  REPORTED_RESEARCHER_STATUSES,
+  type ReportedResearcherStatus,
+  RESEARCHER_STATUSES,
+  type ResearcherStatus,
+} from '../../domain/statuses.js';
+import { type DocumentKind, validateDocumentNumber } from '../../domain/documents/index.js';
 import { isoDate, timestamp } from '../../http/common.js';
-import { DOCUMENT_STATUSES } from '../../db/schema.js';
 import { isCountryCode } from './countries.js';
 
 export const DOCUMENT_KIND_VALUES = ['passport', 'hkid', 'prc_id', 'hk_macao_permit', 'home_return_permit'] as const satisfies readonly DocumentKind[];
 
-export const RESEARCHER_STATUSES = ['nominated', 'approved', 'rejected', 'suspended', 'revoked'] as const;
-export type StoredResearcherStatus = (typeof RESEARCHER_STATUSES)[number];
-/** What responses report: `expired` is computed (approved, and validUntil before today at the border). */
-export const REPORTED_RESEARCHER_STATUSES = [...RESEARCHER_STATUSES, 'expired'] as const;
-export type ReportedResearcherStatus = (typeof REPORTED_RESEARCHER_STATUSES)[number];
+export { REPORTED_RESEARCHER_STATUSES, RESEARCHER_STATUSES };
+export type { ReportedResearcherStatus, ResearcherStatus as StoredResearcherStatus };
 
 /** The only issuer of each document kind but passports: used when issuingCountry is left out. */
 export const DEFAULT_ISSUER: Partial<Record<DocumentKind, string>> = {

@@ -1,13 +1,9 @@
 // Types for the Hetao clearance decision (Shenzhen – Hong Kong border whitelist).
 // The decision itself lives in ./decide.ts and is a pure function of these values.
 
-export type Side = 'SZ' | 'HK';
-export type Direction = 'SZ_TO_HK' | 'HK_TO_SZ';
-export type ResearcherStatus = 'nominated' | 'approved' | 'rejected' | 'suspended' | 'revoked';
-export type DocumentStatus = 'pending' | 'approved' | 'rejected' | 'revoked';
-export type ItemStatus = 'submitted' | 'endorsed' | 'approved' | 'rejected' | 'suspended' | 'revoked';
-export type ItemCategory = 'equipment' | 'reagent' | 'biological_sample' | 'data';
-export type DataClassification = 'public' | 'internal' | 'personal_information' | 'important_data';
+import type { DataClassification, Direction, DocumentStatus, ItemCategory, ItemStatus, ResearcherStatus, Side } from '../statuses.js';
+
+export type { DataClassification, Direction, DocumentStatus, ItemCategory, ItemStatus, ResearcherStatus, Side };
 
 export const REASON_CODES = [
   'TRAVELLER_NOT_WHITELISTED',

@@ -9,33 +9,12 @@ import type {
   DeclaredItem,
   Decision,
   DecisionInput,
-  Direction,
   ItemRecord,
   Reason,
   ReasonCode,
-  Side,
   TravellerRecord,
 } from './types.js';
-
-const BORDER_OFFSET_MS = 8 * 60 * 60 * 1000; // UTC+08:00, no DST on either side
-
-/**
- * The calendar date at the border ('YYYY-MM-DD'), UTC+08:00.
- * Throws a RangeError for an invalid Date: a broken clock must not yield a decision.
- */
-export function borderDate(now: Date): string {
-  const t = now.getTime();
-  if (!Number.isFinite(t)) throw new RangeError('borderDate: invalid Date');
-  return new Date(t + BORDER_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-export function destinationSide(direction: Direction): Side {
-  return direction === 'SZ_TO_HK' ? 'HK' : 'SZ';
-}
-
-export function originSide(direction: Direction): Side {
-  return direction === 'SZ_TO_HK' ? 'SZ' : 'HK';
-}
+import { borderDate, destinationSide } from '../border.js';
 
 /** A 'YYYY-MM-DD' validity end D is valid through the whole of day D. */
 function endedBefore(until: string | null, today: string): boolean {
