@@ -5,7 +5,6 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authentication } from './auth/plugin.js';
-import { AuditSealer } from './audit/sealer.js';
 import type { AppDeps, ModuleOptions } from './deps.js';
 import { clientErrorHandler, lingerAfterEarlyAnswer, registerJsonParser, serverTimeouts } from './http/edges.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
@@ -15,6 +14,7 @@ import { ValidationError } from './errors.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { serverTimingHeader, startTiming } from './http/server-timing.js';
 import { loggerOptions } from './logging.js';
+import { buildServices } from './services.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { checkpointRoutes } from './modules/checkpoints/routes.js';
@@ -179,14 +179,16 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
 
   await app.register(authentication, { config, db: full.database.db });
 
-  const sealer = new AuditSealer(full.database.db);
+  const services = buildServices(full);
+  const { sealer } = services;
   // What an instance that stopped abruptly left in the journal is sealed once this one is up;
   // what is still there when this one stops, before it stops.
   app.addHook('onReady', async () => sealer.kick());
   app.addHook('onClose', async () => {
+    await services.close();
     await sealer.close().catch((err: unknown) => app.log.warn({ err }, 'audit journal not sealed at shutdown; the next start seals it'));
   });
-  const moduleOptions: ModuleOptions = { deps: full, sealer };
+  const moduleOptions: ModuleOptions = { deps: full, services, sealer };
   await app.register(healthRoutes, moduleOptions);
   await app.register(authRoutes, moduleOptions);
   await app.register(userRoutes, moduleOptions);

@@ -1,6 +1,6 @@
-import type { AuditSealer } from './audit/sealer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { Services } from './services.js';
 
 /** What buildApp needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -14,6 +14,8 @@ export interface AppDeps {
 
 export interface ModuleOptions {
   deps: Required<AppDeps>;
-  /** Seals the audit journal (lookups' and crossings' events) into the chain: kicked by both, awaited by audit reads. */
-  sealer: AuditSealer;
+  /** The services of src/services.ts, built once. */
+  services: Services;
+  /** Seals the audit journal into the chain (the same as services.sealer). */
+  sealer: Services['sealer'];
 }
