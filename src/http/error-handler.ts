@@ -2,43 +2,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import { databaseErrorKind } from '../db/errors.js';
 import { AppError, type FieldError, ServiceUnavailableError } from '../errors.js';
 import { fieldSentence, requiredMessage } from '../lib/messages.js';
 import { type Problem, problemType } from './problem.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
-
-/** Error codes of node-postgres / PGlite that mean "the database is not there". */
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
-  const code = typeof e.code === 'string' ? e.code : '';
-  const message = typeof e.message === 'string' ? e.message : '';
-  if (CONNECTION_ERROR_CODES.has(code)) return true;
-  // SQLSTATE class 08 (connection exception), 57P01..57P03 (admin shutdown, crash, cannot connect now)
-  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
-  if (
-    /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|database is closed|PGlite is closed|Cannot use a pool after calling end on the pool|the database system is (starting up|shutting down)/i.test(
-      message,
-    )
-  ) {
-    return true;
-  }
-  return e.cause !== undefined && e.cause !== err ? isDatabaseUnavailable(e.cause) : false;
-}
-
-/** The SQLSTATE of a database error, looking through drizzle's wrapping. */
-export function sqlState(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 function pointerToPath(pointer: string): string {
   return pointer
@@ -77,7 +46,8 @@ export function sendProblem(
 export function bodySketch(schema: unknown): string {
   let s = schema as z.core.$ZodType | undefined;
   for (let depth = 0; s?._zod && depth < 10; depth++) {
-    const def = s._zod.def as { type: string; in?: z.core.$ZodType; innerType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    type Def = { type: string; in?: z.core.$ZodType; innerType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    const def = s._zod.def as Def;
     if (def.type === 'pipe') s = def.in;
     else if (def.innerType) s = def.innerType;
     else if (def.type === 'object' && def.shape) {
@@ -200,19 +170,19 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): {
   if (fe.code === 'ECONNRESET' && request.raw.aborted) {
     return { status: 400, code: 'REQUEST_ABORTED', title: 'Request aborted', detail: 'The connection closed before the request arrived in full' };
   }
-  if (isDatabaseUnavailable(err)) {
-    const e = new ServiceUnavailableError();
-    return { status: e.status, code: e.code, title: e.title, detail: e.detail, ...(e.headers ? { headers: e.headers } : {}) };
-  }
-  const state = sqlState(err);
-  if (state === '23505') {
-    return { status: 409, code: 'CONFLICT', title: 'Conflict', detail: 'A record with the same unique value already exists' };
-  }
-  if (state === '40001' || state === '40P01') {
-    return { status: 409, code: 'CONCURRENT_UPDATE', title: 'Conflict', detail: 'A concurrent change got there first; retry the request' };
-  }
-  if (state === '57014') {
-    return { status: 503, code: 'SERVICE_UNAVAILABLE', title: 'Service unavailable', detail: 'The database took too long to answer', headers: { 'retry-after': '2' } };
+  switch (databaseErrorKind(err)) {
+    case 'unavailable': {
+      const e = new ServiceUnavailableError();
+      return { status: e.status, code: e.code, title: e.title, detail: e.detail, ...(e.headers ? { headers: e.headers } : {}) };
+    }
+    case 'unique_violation':
+      return { status: 409, code: 'CONFLICT', title: 'Conflict', detail: 'A record with the same unique value already exists' };
+    case 'concurrent_update':
+      return { status: 409, code: 'CONCURRENT_UPDATE', title: 'Conflict', detail: 'A concurrent change got there first; retry the request' };
+    case 'statement_timeout':
+      return { status: 503, code: 'SERVICE_UNAVAILABLE', title: 'Service unavailable', detail: 'The database took too long to answer', headers: { 'retry-after': '2' } };
+    default:
+      break;
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 && !isResponseSerializationError(err)) {
     return { status: fe.statusCode, code: 'BAD_REQUEST', title: 'Bad request', detail: fe.message };

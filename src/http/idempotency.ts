@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalize } from '../audit/canonical.js';
 import { actorOf } from '../auth/principal.js';
-import { type Conn, type Db, preparedRows, type Tx } from '../db/client.js';
-import { idempotencyKeys } from '../db/schema.js';
+import type { Db, Tx } from '../db/client.js';
+import { findStoredKey, type KeyRecord, lockAndFindKey, type StoredAnswer, storeKey } from '../db/idempotency-store.js';
 import { BadRequestError, ConflictError, PreconditionRequiredError } from '../errors.js';
 
 declare module 'fastify' {
@@ -24,63 +24,10 @@ export interface Outcome<T> {
   keyStored?: boolean;
 }
 
-/** What identifies a keyed request's record: for work that stores it itself. */
-export interface KeyRecord {
-  principal: string;
-  key: string;
-  route: string;
-  requestHash: string;
-}
-
-/**
- * Takes the key's lock and reads what is stored under it, in one statement. The read
- * uses the statement's snapshot, taken before the lock was granted: a request with the
- * same key that committed in between is not seen here; this attempt then fails (at the
- * latest on the key's primary key) and answers what the first one stored.
- */
-export function lockAndFindSql(first: number): string {
-  return `select k.status_code as "statusCode", k.request_hash as "requestHash", k.response, k.headers
-  from (select pg_advisory_xact_lock(hashtextextended($${first}, 0))) l
-  left join lateral (select * from idempotency_keys where principal = $${first + 1} and key = $${first + 2}) k on true`;
-}
-
-/** The parameters of lockAndFindSql, in order. */
-export function lockAndFindValues(key: KeyRecord): string[] {
-  return [`${key.principal} ${key.key}`, key.principal, key.key];
-}
-
-const LOCK_AND_FIND = { name: 'hetao_idempotency_find', text: lockAndFindSql(1) };
-
-/** Takes the key's lock and reads its stored answer, for work that checks the key itself (checkInWork). */
-export async function lockAndFindKey(tx: Conn, key: KeyRecord): Promise<StoredAnswer | undefined> {
-  const [row] = await preparedRows<StoredAnswer>(tx, LOCK_AND_FIND, lockAndFindValues(key));
-  return row?.statusCode != null ? row : undefined;
-}
-
 /** What work that checks the key itself returns when the key already has an answer. */
 export interface Replay {
   replay: StoredAnswer;
 }
-
-export interface StoredAnswer {
-  statusCode: number | null;
-  requestHash: string | null;
-  response: unknown;
-  headers: unknown;
-}
-
-/** Reads the key's stored answer without its lock; `$N` numbered from `first` (principal, key). */
-export function findKeySql(first: number): string {
-  return findKeySqlOver(`$${first}`, `$${first + 1}`);
-}
-
-/** The same read over any two SQL expressions (the principal, the key): a batch's columns. */
-export function findKeySqlOver(principal: string, key: string): string {
-  return `select status_code as "statusCode", request_hash as "requestHash", response, headers
-  from idempotency_keys where principal = ${principal} and key = ${key}`;
-}
-
-const FIND = { name: 'hetao_idempotency_stored', text: findKeySql(1) };
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
@@ -162,7 +109,6 @@ export async function idempotent<T>(
     });
     return answer(reply, { ...outcome, replayed: false });
   }
-  const { principal, key, route, requestHash } = record;
   const replay = (stored: StoredAnswer) => replayOf<T>(stored, record);
   let outcome;
   try {
@@ -176,15 +122,7 @@ export async function idempotent<T>(
       const body = JSON.parse(JSON.stringify(result.body)) as T;
       if (!result.keyStored) {
         const stored: unknown = options.store ? JSON.parse(JSON.stringify(options.store(body))) : body;
-        await tx.insert(idempotencyKeys).values({
-          principal,
-          key,
-          route,
-          requestHash,
-          statusCode: result.status,
-          response: stored,
-          headers: result.headers ?? {},
-        });
+        await storeKey(tx, record, { statusCode: result.status, response: stored, headers: result.headers ?? {} });
       }
       return { ...result, body, replayed: false };
     });
@@ -193,7 +131,7 @@ export async function idempotent<T>(
     // lock is not in the snapshot the check read; this attempt then failed (on the
     // key's row, or on what the first one created) and left nothing. Its answer is the
     // stored one.
-    const [stored] = await preparedRows<StoredAnswer>(db, FIND, [principal, key]).catch(() => [] as StoredAnswer[]);
+    const stored = await findStoredKey(db, record.principal, record.key).catch(() => undefined);
     if (!stored) throw err;
     outcome = replay(stored);
   }

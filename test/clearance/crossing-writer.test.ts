@@ -7,7 +7,7 @@ import t from 'tap';
 import { verifyChain } from '../../src/audit/chain.js';
 import { AuditSealer } from '../../src/audit/sealer.js';
 import type { Principal } from '../../src/auth/principal.js';
-import type { KeyRecord } from '../../src/http/idempotency.js';
+import type { KeyRecord } from '../../src/db/idempotency-store.js';
 import { type CrossingInput, type PlannedCrossing, readAndPlanCrossing, tryRecordCrossing } from '../../src/modules/clearance/service.js';
 import { CrossingReader } from '../../src/modules/clearance/reader.js';
 import { CrossingWriter } from '../../src/modules/clearance/writer.js';

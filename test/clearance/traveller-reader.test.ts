@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { queryRows } from '../../src/db/client.js';
-import type { KeyRecord } from '../../src/http/idempotency.js';
+import type { KeyRecord } from '../../src/db/idempotency-store.js';
 import {
   type CrossingReads,
   type DocumentQuery,

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { canonicalize } from '../../src/audit/canonical.js';
 import { appendAudit, appendAuditAtCommit } from '../../src/audit/chain.js';
 import { openDatabase, queryRows } from '../../src/db/client.js';
-import { sqlState } from '../../src/http/error-handler.js';
+import { sqlState } from '../../src/db/errors.js';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
 
 /**

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { ItemRecord, TravellerRecord } from '../../domain/decision/types.js';
 import type { LookupSynchronousCommit } from '../../config.js';
 import { type Conn, preparedRows, queryRows } from '../../db/client.js';
-import { findKeySql, findKeySqlOver, type KeyRecord, lockAndFindSql, lockAndFindValues, type StoredAnswer } from '../../http/idempotency.js';
 
 /** An item as the clearance desk sees it: the decision's record plus what the officer reads. */
 export interface DeskItem extends ItemRecord {
@@ -34,10 +33,7 @@ export interface TravellerCard {
 export type DocumentQuery =
   | { by: 'document'; kind: string; number: string; issuingCountry?: string | undefined }
   | { by: 'mrz'; number: string; issuingState: string; passportOnly: boolean };
-
-
-
-interface RawItem extends Omit<DeskItem, 'returnBy'> {
+export interface RawItem extends Omit<DeskItem, 'returnBy'> {
   returnBy: string | null;
 }
 
@@ -49,7 +45,7 @@ export function toDeskItem(raw: RawItem): DeskItem {
   };
 }
 
-interface TravellerRow {
+export interface TravellerRow {
   [key: string]: unknown;
   doc_kind: string;
   doc_number: string;
@@ -83,7 +79,7 @@ const ITEM_JSON_TEXT = `json_build_object(
 )`;
 
 /** The declared items as JSON, in id order (`ids`: a uuid[] expression), locked when asked. */
-function itemsByIdSql(ids: string, lock: boolean): string {
+export function itemsByIdSql(ids: string, lock: boolean): string {
   return `select ${ITEM_JSON_TEXT} as item from items it where it.id = any(${ids}) order by it.id${lock ? ' for update' : ''}`;
 }
 
@@ -108,7 +104,7 @@ const TRAVELLER_SELECT = `
  * read as its approved holder's, else its first registered holder's: another institution
  * registering someone's number does not change what the border sees.
  */
-function travellerSql(where: string): string {
+export function travellerSql(where: string): string {
   return `select distinct on (x.doc_kind, x.doc_key) x.* from (${TRAVELLER_SELECT}${where}
      order by d.status <> 'approved', d.created_at, d.id limit 10) x
    order by x.doc_kind, x.doc_key, x.doc_status <> 'approved', x.doc_created, x.r_id`;
@@ -120,7 +116,7 @@ function travellerSql(where: string): string {
  * (the columns of the unnested arrays). Each text is fixed, so that a pg connection
  * prepares it once (a named statement) and then only binds and executes it.
  */
-const SHAPES = {
+export const SHAPES = {
   document: { name: 'hetao_traveller_by_document', arity: 2, where: (p: string[]) => `d.kind = ${p[0]} and d.number = ${p[1]}` },
   passport: {
     name: 'hetao_traveller_by_passport',
@@ -133,7 +129,7 @@ const SHAPES = {
 
 export type TravellerShape = keyof typeof SHAPES;
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+export const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 const TRAVELLER_QUERIES = Object.fromEntries(
   Object.entries(SHAPES).map(([shape, s]) => [shape, { name: s.name, text: travellerSql(s.where(range(s.arity).map((i) => `$${i}`))) }]),
@@ -212,7 +208,7 @@ export function travellerShape(q: DocumentQuery): [TravellerShape, string[]] {
       : ['mrzAny', [q.number, q.issuingState]];
 }
 
-function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, string[]] {
+export function travellerQuery(q: DocumentQuery): [{ name: string; text: string }, string[]] {
   const [shape, values] = travellerShape(q);
   return [TRAVELLER_QUERIES[shape], values];
 }
@@ -273,104 +269,8 @@ export async function findTravellers(conn: Conn, q: DocumentQuery): Promise<Trav
   return toCards(await preparedRows<TravellerRow>(conn, query, values));
 }
 
-/**
- * A crossing's reads in one round trip: with an Idempotency-Key, first the key's stored
- * answer; then the traveller card and the declared items (in id order).
- *
- * `lock: true` (inside the crossing's transaction): the key's lock is taken before
- * anything else (the output columns are evaluated in order) and the items are locked
- * and read as they are once locked. `lock: false` (the optimistic path, no transaction):
- * nothing is locked; what was read is checked when the crossing is written (the items'
- * versions, the key still unused), and a crossing whose reads went stale is decided again.
- */
-export async function findTravellersAndItems(
-  conn: Conn,
-  q: DocumentQuery,
-  itemIds: string[],
-  key: KeyRecord | undefined,
-  lock: boolean,
-): Promise<CrossingReads> {
-  const [query, values] = travellerQuery(q);
-  const ids = values.length + 1;
-  const keySql = lock ? lockAndFindSql(ids + 1) : findKeySql(ids + 1);
-  const statement = {
-    name: `${query.name}_${lock ? 'lock_items' : 'items'}${key ? '_keyed' : ''}`,
-    text: `with ${key ? `kc as materialized (${keySql}),
-` : ''}t as (${query.text}),
-li as (${itemsByIdSql(`$${ids}::uuid[]`, lock)})
-select ${key ? '(select row_to_json(kc) from kc) as stored,' : 'null::json as stored,'}
-       (select coalesce(json_agg(t), '[]'::json) from t) as travellers,
-       (select coalesce(json_agg(li.item), '[]'::json) from li) as items`,
-  };
-  const [row] = await preparedRows<CrossingReadsRow>(conn, statement, [
-    ...values,
-    [...new Set(itemIds)].sort(),
-    ...(key ? (lock ? lockAndFindValues(key) : [key.principal, key.key]) : []),
-  ]);
-  return crossingReadsOf(row!);
-}
 
-/** What a crossing is decided on: the key's stored answer, the traveller cards, the declared items by id. */
-export interface CrossingReads {
-  stored: StoredAnswer | undefined;
-  cards: TravellerCard[];
-  items: Map<string, DeskItem>;
-}
-
-type CrossingReadsRow = { stored: StoredAnswer | string | null; travellers: TravellerRow[] | string; items: RawItem[] | string };
-
-function crossingReadsOf(row: CrossingReadsRow): CrossingReads {
-  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  const stored = row.stored === null ? null : json<StoredAnswer>(row.stored);
-  const rawItems = json<RawItem[]>(row.items);
-  return {
-    stored: stored?.statusCode != null ? stored : undefined,
-    cards: toCards(json<TravellerRow[]>(row.travellers)),
-    items: new Map(rawItems.map((raw) => [raw.id, toDeskItem(raw)])),
-  };
-}
-
-/**
- * The optimistic (unlocked) reads of several crossings of one traveller shape, in one
- * statement: what findTravellersAndItems(…, lock: false) reads for each, in the order given.
- * The crossings travel as one jsonb parameter (their item ids are arrays of any length).
- */
-const CROSSING_BATCH_QUERIES = Object.fromEntries(
-  Object.entries(SHAPES).map(([shape, s]) => {
-    const text = `select q.ord,
-       (select row_to_json(kc) from (${findKeySqlOver('q.p', 'q.k')}) kc) as stored,
-       (select coalesce(json_agg(t), '[]'::json) from (${travellerSql(s.where(range(s.arity).map((i) => `q.v${i}`)))}) t) as travellers,
-       (select coalesce(json_agg(li.item), '[]'::json)
-          from (${itemsByIdSql('q.ids', false)}) li) as items
-  from jsonb_to_recordset($1::jsonb) as q(ord int, v1 text, v2 text, v3 text, ids uuid[], p text, k text)`;
-    return [shape, { name: `${s.name}_items_batch`, text }];
-  }),
-) as Record<TravellerShape, { name: string; text: string }>;
-
-export async function findTravellersAndItemsBatch(
-  conn: Conn,
-  shape: TravellerShape,
-  reads: { query: DocumentQuery; itemIds: string[]; key: KeyRecord | undefined }[],
-): Promise<CrossingReads[]> {
-  const records = reads.map((r, i) => {
-    const [, values] = travellerShape(r.query);
-    return {
-      ord: i + 1,
-      v1: values[0] ?? null,
-      v2: values[1] ?? null,
-      v3: values[2] ?? null,
-      ids: [...new Set(r.itemIds)].sort(),
-      p: r.key?.principal ?? null,
-      k: r.key?.key ?? null,
-    };
-  });
-  const rows = await preparedRows<CrossingReadsRow & { ord: number }>(conn, CROSSING_BATCH_QUERIES[shape], [JSON.stringify(records)]);
-  const answers: CrossingReads[] = [];
-  for (const row of rows) answers[row.ord - 1] = crossingReadsOf(row);
-  return reads.map((_, i) => answers[i]!);
-}
-
-function toCards(rows: TravellerRow[]): TravellerCard[] {
+export function toCards(rows: TravellerRow[]): TravellerCard[] {
   return rows.map((row) => {
     const custodyRaw = typeof row.custody === 'string' ? (JSON.parse(row.custody) as RawItem[]) : row.custody;
     const traveller: TravellerRecord = {

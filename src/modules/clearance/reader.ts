@@ -1,11 +1,8 @@
 import type { LookupSynchronousCommit } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import type { KeyRecord } from '../../http/idempotency.js';
+import type { KeyRecord } from '../../db/idempotency-store.js';
 import {
-  type CrossingReads,
   type DocumentQuery,
-  findTravellersAndItems,
-  findTravellersAndItemsBatch,
   type LookupAudit,
   lookupTravellers,
   lookupTravellersBatch,
@@ -13,6 +10,7 @@ import {
   type TravellerShape,
   travellerShape,
 } from './queries.js';
+import { type CrossingReads, findTravellersAndItems, findTravellersAndItemsBatch } from './crossing-queries.js';
 
 interface Waiting<Q, R> {
   query: Q;

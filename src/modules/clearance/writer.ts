@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import { type PlannedCrossing, writeCrossings } from './service.js';
+import { writeCrossings } from './crossing-queries.js';
+import type { PlannedCrossing } from './plan.js';
 
 interface Waiting {
   planned: PlannedCrossing;

@@ -3,17 +3,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/chain.js';
 import { actorOf } from '../../auth/principal.js';
+import { sqlState, violatedConstraint } from '../../db/errors.js';
 import { institutions } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors.js';
-import { sqlState } from '../../http/error-handler.js';
 import { idParams, standardProblems } from '../../http/common.js';
 import { etagOf, requireIfMatch } from '../../http/etag.js';
 import { idempotent } from '../../http/idempotency.js';
 import { decodeCursor, encodeCursor, isUuid, pageOf, pageQuery } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
 import { uuidv7 } from '../../lib/ids.js';
-import { fieldNamingValidatorCompiler, optionalIfMatch, violatedConstraint } from '../researchers/validation.js';
+import { fieldNamingValidatorCompiler, optionalIfMatch } from '../researchers/validation.js';
 import {
   assertRegistrationFree,
   auditInstitution,

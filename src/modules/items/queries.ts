@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Principal } from '../../auth/principal.js';
 import type { Conn, Tx } from '../../db/client.js';
+import { sqlState } from '../../db/errors.js';
 import { itemCustodians, items, researchers } from '../../db/schema.js';
 import { ConflictError, type FieldError, ValidationError } from '../../errors.js';
-import { sqlState } from '../../http/error-handler.js';
 import { uuidv7 } from '../../lib/ids.js';
 import type { CreateItemBody, ItemView } from './schemas.js';
 

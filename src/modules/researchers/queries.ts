@@ -1,12 +1,11 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Conn, queryRows } from '../../db/client.js';
+import { sqlState, violatedConstraint } from '../../db/errors.js';
 import { identityDocuments, researchers } from '../../db/schema.js';
 import { ConflictError, type FieldError } from '../../errors.js';
-import { sqlState } from '../../http/error-handler.js';
 import { decodeCursor, encodeCursor, isUuid } from '../../http/pagination.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { countryKeyOf, documentKey } from './rules.js';
-import { violatedConstraint } from './validation.js';
 import type { DocumentInput, ReportedResearcherStatus, ResearcherInput } from './schemas.js';
 
 export type ResearcherRow = typeof researchers.$inferSelect;

@@ -89,16 +89,3 @@ export function optionalIfMatch(request: FastifyRequest, current: number): void 
   const header = request.headers['if-match'];
   if (header !== undefined && header !== '') requireIfMatch(request, current);
 }
-
-/** The name of the constraint a database error violated, looking through drizzle's wrapping. */
-export function violatedConstraint(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const constraint = (e as { constraint?: unknown }).constraint;
-    if (typeof constraint === 'string') return constraint;
-    const m = /unique constraint "([^"]+)"/.exec(String((e as { message?: unknown }).message ?? ''));
-    if (m) return m[1];
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
