@@ -2,10 +2,10 @@ import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Principal } from '../../auth/principal.js';
 import type { Conn, Tx } from '../../db/client.js';
 import { sqlState } from '../../db/errors.js';
-import { itemCustodians, items, researchers } from '../../db/schema.js';
+import { institutions, itemCustodians, items, researchers } from '../../db/schema.js';
 import { ConflictError, type FieldError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
-import type { CreateItemBody, ItemView } from './schemas.js';
+import type { CreateItemBody } from './schemas.js';
 
 export type ItemRow = typeof items.$inferSelect;
 export type ItemStatus = ItemRow['status'];
@@ -16,6 +16,17 @@ export const CUSTODIAN_STATUSES = ['approved', 'nominated'] as const;
 export async function loadItem(conn: Conn, id: string, opts: { lock?: boolean } = {}): Promise<ItemRow | undefined> {
   const query = conn.select().from(items).where(eq(items.id, id)).limit(1);
   const [row] = opts.lock ? await query.for('update') : await query;
+  return row;
+}
+
+/** The institution's status, its row locked FOR SHARE so that it is not suspended mid-way. */
+export async function lockInstitution(tx: Tx, id: string): Promise<{ id: string; status: string } | undefined> {
+  const [row] = await tx
+    .select({ id: institutions.id, status: institutions.status })
+    .from(institutions)
+    .where(eq(institutions.id, id))
+    .for('share')
+    .limit(1);
   return row;
 }
 
@@ -31,8 +42,6 @@ export async function custodiansOf(conn: Conn, itemIds: string[]): Promise<Map<s
   for (const r of rows) map.get(r.itemId)?.push(r.researcherId);
   return map;
 }
-
-export { canSeeItem } from '../../domain/scope.js';
 
 /**
  * Custodians must be researchers of the item's institution whose whitelist
@@ -220,65 +229,14 @@ export async function listItems(
     .limit(page.limit + 1);
 }
 
-/** The Item answer: common fields plus those of its category, nothing else. */
-export function presentItem(row: ItemRow, custodianIds: string[]): ItemView {
-  const base = {
-    id: row.id,
-    institutionId: row.institutionId,
-    name: row.name,
-    description: row.description,
-    homeSide: row.homeSide,
-    status: row.status,
-    statusReason: row.statusReason,
-    validUntil: row.validUntil,
-    custodianIds,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-  switch (row.category) {
-    case 'equipment':
-      return {
-        ...base,
-        category: 'equipment',
-        serialNumber: row.serialNumber!,
-        manufacturer: row.manufacturer ?? '',
-        model: row.model ?? '',
-        hsCode: row.hsCode ?? '',
-        valueAmount: Number(row.valueAmount ?? 0),
-        valueCurrency: row.valueCurrency ?? '',
-        maxDaysAbroad: row.maxDaysAbroad,
-        currentSide: row.currentSide ?? row.homeSide,
-        returnBy: row.returnBy ? row.returnBy.toISOString() : null,
-      };
-    case 'reagent':
-      return {
-        ...base,
-        category: 'reagent',
-        quantity: row.quantity!,
-        remainingQuantity: row.remainingQuantity!,
-        unit: row.unit ?? '',
-        casNumber: row.casNumber ?? '',
-        hazardClass: row.hazardClass,
-        hsCode: row.hsCode,
-      };
-    case 'biological_sample':
-      return {
-        ...base,
-        category: 'biological_sample',
-        quantity: row.quantity!,
-        remainingQuantity: row.remainingQuantity!,
-        unit: row.unit ?? '',
-        biosafetyLevel: row.biosafetyLevel ?? 1,
-        permitReference: row.permitReference,
-      };
-    case 'data':
-      return {
-        ...base,
-        category: 'data',
-        sha256: row.sha256!,
-        sizeBytes: Number(row.sizeBytes ?? 0),
-        classification: row.classification!,
-        transferApprovalReference: row.transferApprovalReference,
-      };
-  }
+export type ItemChanges = Partial<Pick<ItemRow, 'name' | 'description' | 'status' | 'statusReason' | 'validUntil'>>;
+
+/** Writes `changes` over the version read (`before`), moving the version on; the new row. */
+export async function updateItem(tx: Tx, before: ItemRow, changes: ItemChanges, now: Date): Promise<ItemRow> {
+  const [row] = await tx
+    .update(items)
+    .set({ ...changes, version: before.version + 1, updatedAt: now })
+    .where(and(eq(items.id, before.id), eq(items.version, before.version)))
+    .returning();
+  return row!;
 }

@@ -1,29 +1,12 @@
-import { and, eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { appendAudit } from '../../audit/chain.js';
-import { actorOf, type Principal } from '../../auth/principal.js';
-import { borderDate } from '../../domain/border.js';
-import { institutions, items } from '../../db/schema.js';
+import type { ItemAction } from '../../domain/statuses.js';
 import type { ModuleOptions } from '../../deps.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { idParams, standardProblems } from '../../http/common.js';
 import { etagOf, requireIfMatch } from '../../http/etag.js';
-import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, isUuid, pageOf, paginate } from '../../http/pagination.js';
+import { onceFor } from '../../http/once.js';
+import { decodeCursor, isUuid, pageOf } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
-import {
-  canSeeItem,
-  checkCustodians,
-  custodiansOf,
-  insertItem,
-  type ItemRow,
-  type ItemStatus,
-  listItems,
-  loadItem,
-  presentItem,
-  replaceCustodians,
-} from './queries.js';
 import {
   approveItemBody,
   createItemBody,
@@ -35,30 +18,14 @@ import {
   reasonBody,
   updateItemBody,
 } from './schemas.js';
+import type { ItemChange } from './service.js';
 
 const notFound = { 404: problemSchema };
 const conflict = { 409: problemSchema };
 const preconditions = { 412: problemSchema, 428: problemSchema };
 
-type Action = 'endorse' | 'approve' | 'reject' | 'suspend' | 'reinstate' | 'revoke';
-
-/** The item workflow: which statuses each action starts from, and where it leads. */
-export const ITEM_TRANSITIONS: Record<Action, { from: readonly ItemStatus[]; to: ItemStatus }> = {
-  endorse: { from: ['submitted'], to: 'endorsed' },
-  approve: { from: ['endorsed', 'approved'], to: 'approved' },
-  reject: { from: ['submitted', 'endorsed'], to: 'rejected' },
-  suspend: { from: ['approved'], to: 'suspended' },
-  reinstate: { from: ['suspended'], to: 'approved' },
-  revoke: { from: ['submitted', 'endorsed', 'approved', 'rejected', 'suspended'], to: 'revoked' },
-};
-
-/** The part of an item that the workflow changes: what its audit events record. */
-const workflowState = (r: ItemRow) => ({ status: r.status, statusReason: r.statusReason, validUntil: r.validUntil });
-
-export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
-  const { db } = deps.database;
-
-  const audit = (me: Principal) => ({ actor: actorOf(me), role: me.role });
+export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services }) => {
+  const { items } = services;
 
   // ---- register --------------------------------------------------------------
 
@@ -78,68 +45,7 @@ export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         response: { 201: itemSchema, ...standardProblems, ...notFound, ...conflict },
       },
     },
-    async (request, reply) => {
-      const me = request.user;
-      const institutionId = request.params.id;
-      const body = request.body;
-
-      if ((me.role === 'institution_admin' || me.role === 'researcher') && me.institutionId !== institutionId) {
-        throw new NotFoundError('Institution');
-      }
-      let custodianIds: readonly string[];
-      let submittedBy: string | null = null;
-      if (me.role === 'researcher') {
-        if (!me.researcherId) throw new ForbiddenError('This account is not linked to a researcher');
-        submittedBy = me.researcherId;
-        const given = body.custodianIds;
-        if (given !== undefined && (given.length !== 1 || given[0]!.toLowerCase() !== me.researcherId.toLowerCase())) {
-          throw new ValidationError([
-            { path: 'custodianIds', message: 'a researcher registers items with themself as the only custodian' },
-          ]);
-        }
-        custodianIds = [me.researcherId];
-      } else {
-        if (body.custodianIds === undefined) {
-          throw new ValidationError([{ path: 'custodianIds', message: 'is required: name at least one custodian' }]);
-        }
-        custodianIds = body.custodianIds;
-      }
-
-      return idempotent(db, request, reply, async (tx) => {
-        // Inside the idempotent work, so that a retry after the institution changed still replays.
-        const [institution] = await tx
-          .select({ id: institutions.id, status: institutions.status })
-          .from(institutions)
-          .where(eq(institutions.id, institutionId))
-          .for('share')
-          .limit(1);
-        if (!institution) throw new NotFoundError('Institution');
-        if (institution.status !== 'active') {
-          throw new ConflictError('A suspended institution cannot register items', 'INSTITUTION_SUSPENDED');
-        }
-        const custodians = await checkCustodians(tx, institutionId, custodianIds);
-        const now = deps.now();
-        const row = await insertItem(tx, {
-          institutionId,
-          status: me.role === 'researcher' ? 'submitted' : 'endorsed',
-          submittedBy,
-          custodianIds: custodians,
-          body,
-          now,
-        });
-        const created = presentItem(row, custodians);
-        await appendAudit(
-          tx,
-          { ...audit(me), action: 'item.create', subject: `item:${row.id}`, data: { institutionId, after: created } },
-          now,
-        );
-        return {
-          status: 201,
-          body: created,
-          headers: { location: `/v1/items/${row.id}`, etag: etagOf(row.version) },
-        };
-      });
-    },
+    async (request, reply) => items.register(request.user, request.params.id, request.body, onceFor(request, reply)),
   );
 
   // ---- read ------------------------------------------------------------------
@@ -161,19 +67,8 @@ export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     async (request) => {
       const { limit, cursor, serialNumber, ...filters } = request.query;
       const after = decodeCursor(cursor, isUuid);
-      const conn = deps.database.readDb;
-      const rows = await listItems(
-        conn,
-        request.user,
-        { ...filters, serialNumber: serialNumber === undefined ? undefined : normalizeSerialNumber(serialNumber) },
-        { after, limit },
-      );
-      const page = paginate(rows, limit, (r) => r.id);
-      const custodians = await custodiansOf(
-        conn,
-        page.items.map((r) => r.id),
-      );
-      return { items: page.items.map((r) => presentItem(r, custodians.get(r.id) ?? [])), nextCursor: page.nextCursor };
+      const normalized = serialNumber === undefined ? undefined : normalizeSerialNumber(serialNumber);
+      return items.list(request.user, { ...filters, serialNumber: normalized }, after, limit);
     },
   );
 
@@ -190,12 +85,9 @@ export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       },
     },
     async (request, reply) => {
-      const row = await loadItem(db, request.params.id);
-      if (!row) throw new NotFoundError('Item');
-      const custodians = (await custodiansOf(db, [row.id])).get(row.id) ?? [];
-      if (!canSeeItem(request.user, row, custodians)) throw new NotFoundError('Item');
-      reply.header('etag', etagOf(row.version));
-      return presentItem(row, custodians);
+      const { item, version } = await items.read(request.user, request.params.id);
+      reply.header('etag', etagOf(version));
+      return item;
     },
   );
 
@@ -219,138 +111,24 @@ export const itemRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       },
     },
     async (request, reply) => {
-      const me = request.user;
-      const body = request.body;
-      const result = await db.transaction(async (tx) => {
-        const before = await loadItem(tx, request.params.id, { lock: true });
-        if (!before) throw new NotFoundError('Item');
-        const custodians = (await custodiansOf(tx, [before.id])).get(before.id) ?? [];
-        if (!canSeeItem(me, before, custodians)) throw new NotFoundError('Item');
-        if (me.role === 'researcher') {
-          if (before.submittedBy !== me.researcherId || before.status !== 'submitted') {
-            throw new ForbiddenError('A researcher may change only an item they submitted, while it is still submitted');
-          }
-          if (body.custodianIds !== undefined) {
-            throw new ForbiddenError('Only the institution can change the custodians of an item');
-          }
-        }
-        if (before.status === 'revoked') throw new ConflictError('A revoked item cannot be changed', 'ITEM_REVOKED');
-        requireIfMatch(request, before.version);
-
-        const nextCustodians =
-          body.custodianIds === undefined ? custodians : await checkCustodians(tx, before.institutionId, body.custodianIds);
-        const changes: { name?: string; description?: string | null } = {};
-        if (body.name !== undefined && body.name !== before.name) changes.name = body.name;
-        if (body.description !== undefined) {
-          const description = body.description === '' ? null : body.description;
-          if (description !== before.description) changes.description = description;
-        }
-        const custodiansChanged = nextCustodians.join(',') !== custodians.join(',');
-        if (Object.keys(changes).length === 0 && !custodiansChanged) return { row: before, custodians };
-
-        const now = deps.now();
-        const [row] = await tx
-          .update(items)
-          .set({ ...changes, version: before.version + 1, updatedAt: now })
-          .where(and(eq(items.id, before.id), eq(items.version, before.version)))
-          .returning();
-        if (custodiansChanged) await replaceCustodians(tx, before.id, nextCustodians, now);
-
-        const beforeData: Record<string, unknown> = {};
-        const afterData: Record<string, unknown> = {};
-        for (const key of Object.keys(changes) as (keyof typeof changes)[]) {
-          beforeData[key] = before[key];
-          afterData[key] = changes[key];
-        }
-        if (custodiansChanged) {
-          beforeData.custodianIds = custodians;
-          afterData.custodianIds = nextCustodians;
-        }
-        await appendAudit(
-          tx,
-          {
-            ...audit(me),
-            action: 'item.update',
-            subject: `item:${before.id}`,
-            data: { institutionId: before.institutionId, before: beforeData, after: afterData },
-          },
-          now,
-        );
-        return { row: row!, custodians: nextCustodians };
-      });
-      reply.header('etag', etagOf(result.row.version));
-      return presentItem(result.row, result.custodians);
+      const { item, version } = await items.update(request.user, request.params.id, request.body, (v) => requireIfMatch(request, v));
+      reply.header('etag', etagOf(version));
+      return item;
     },
   );
 
   // ---- workflow --------------------------------------------------------------
 
-  /**
-   * Moves one item along the workflow in one transaction with its audit event.
-   * If-Match is optional here but honoured (412 when stale); Idempotency-Key too.
-   */
-  async function transition(
-    request: FastifyRequest<{ Params: { id: string } }>,
-    reply: FastifyReply,
-    action: Action,
-    change: { reason?: string | undefined; validUntil?: string },
-  ) {
-    const me = request.user;
-    const { from, to } = ITEM_TRANSITIONS[action];
-    return idempotent(db, request, reply, async (tx) => {
-      if (change.validUntil !== undefined) {
-        // Border date (UTC+08:00): the last day of an approval may be today, never yesterday.
-        const today = borderDate(deps.now());
-        if (change.validUntil < today) {
-          throw new ValidationError([
-            { path: 'validUntil', message: `must not be in the past (today at the border is ${today})` },
-          ]);
-        }
-      }
-      const before = await loadItem(tx, request.params.id, { lock: true });
-      if (!before) throw new NotFoundError('Item');
-      const custodians = (await custodiansOf(tx, [before.id])).get(before.id) ?? [];
-      if (!canSeeItem(me, before, custodians)) throw new NotFoundError('Item');
-      if (request.headers['if-match'] !== undefined) requireIfMatch(request, before.version);
-      if (!from.includes(before.status)) {
-        throw new ConflictError(
-          `Cannot ${action} an item that is ${before.status}` +
-            (action === 'revoke' ? '' : `; ${action} applies to ${from.join(' or ')} items`),
-          'INVALID_TRANSITION',
-        );
-      }
-      const now = deps.now();
-      const keepsReason = to === 'rejected' || to === 'suspended' || to === 'revoked';
-      const [row] = await tx
-        .update(items)
-        .set({
-          status: to,
-          statusReason: keepsReason ? (change.reason ?? null) : null,
-          ...(change.validUntil !== undefined ? { validUntil: change.validUntil } : {}),
-          version: before.version + 1,
-          updatedAt: now,
-        })
-        .where(and(eq(items.id, before.id), eq(items.version, before.version)))
-        .returning();
-      await appendAudit(
-        tx,
-        {
-          ...audit(me),
-          action: `item.${action}`,
-          subject: `item:${before.id}`,
-          data: {
-            institutionId: before.institutionId,
-            ...(change.reason !== undefined ? { reason: change.reason } : {}),
-            ...(action === 'approve' && before.status === 'approved' ? { renewal: true } : {}),
-            before: workflowState(before),
-            after: workflowState(row!),
-          },
-        },
-        now,
-      );
-      return { status: 200, body: presentItem(row!, custodians), headers: { etag: etagOf(row!.version) } };
-    });
-  }
+  /** If-Match is optional on the workflow actions but honoured (412 when stale); Idempotency-Key too. */
+  const transition = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, action: ItemAction, change: ItemChange) =>
+    items.transition(
+      request.user,
+      request.params.id,
+      action,
+      change,
+      request.headers['if-match'] !== undefined ? (v) => requireIfMatch(request, v) : undefined,
+      onceFor(request, reply),
+    );
 
   const workflowResponse = { 200: itemSchema, ...standardProblems, ...notFound, ...conflict, 412: problemSchema };
   const workflowNote = ' If-Match is honoured when sent (412 when stale); an action from the wrong status is a 409 INVALID_TRANSITION.';
