@@ -6,11 +6,10 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { queryRows } from '../../src/db/client.js';
 import type { KeyRecord } from '../../src/db/idempotency-store.js';
+import { type CrossingReads, findTravellersAndItems } from '../../src/modules/clearance/crossing-queries.js';
 import {
-  type CrossingReads,
   type DocumentQuery,
   findTravellers,
-  findTravellersAndItems,
   type LookupAudit,
   lookupTravellers,
   lookupTravellersBatch,
