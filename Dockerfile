@@ -1,5 +1,6 @@
 # The API image. Runs the TypeScript sources through tsx, as `npm start` does.
-FROM node:20-bookworm-slim
+# Node 24, a supported LTS (Node 20 reached end of life in April 2026; the code also runs on 20.19+, see README).
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
