@@ -18,6 +18,8 @@ import {
   lookupResponseSchema,
   travellerRefSchema,
 } from './schemas.js';
+// Loaded here, after ours, so that the OpenAPI document lists the item components after the crossing's, as it always has.
+import '../items/schemas.js';
 
 const problems = { ...standardProblems, 404: problemSchema, 409: problemSchema, 428: problemSchema };
 
