@@ -14,7 +14,6 @@ import { ValidationError } from './errors.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { serverTimingHeader, startTiming } from './http/server-timing.js';
 import { loggerOptions } from './logging.js';
-import { buildServices } from './services.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { checkpointRoutes } from './modules/checkpoints/routes.js';
@@ -26,6 +25,8 @@ import { researcherRoutes } from './modules/researchers/routes.js';
 import { itemRoutes } from './modules/items/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { webRoutes } from './web/routes.js';
+// After the route plugins: OpenAPI lists the schema components in the order their modules first load.
+import { buildServices } from './services.js';
 
 export interface BuildOptions {
   /** Fastify logger: pino options, `false` for silence (tests), or omitted for the config's level. */

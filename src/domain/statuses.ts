@@ -32,6 +32,13 @@ export const DECISIONS = ['CLEARED', 'FLAGGED'] as const;
 export const INSPECTION_OUTCOMES = ['RELEASED', 'DETAINED', 'REFUSED_ENTRY'] as const;
 export const USER_STATUSES = ['active', 'disabled'] as const;
 
+/** An institution's suspension by a supervisor (its researchers are flagged at the border meanwhile). */
+export const INSTITUTION_TRANSITIONS = {
+  suspend: { from: ['active'], to: 'suspended' },
+  reinstate: { from: ['suspended'], to: 'active' },
+} as const satisfies Record<string, { from: readonly InstitutionStatus[]; to: InstitutionStatus }>;
+export type InstitutionAction = keyof typeof INSTITUTION_TRANSITIONS;
+
 /** A researcher's workflow: which statuses each action starts from, where it leads, and who may take it. */
 export const RESEARCHER_TRANSITIONS = {
   approve: { from: ['nominated', 'approved'], to: 'approved', roles: ['supervisor'] },

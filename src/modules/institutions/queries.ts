@@ -2,28 +2,10 @@ import { and, asc, eq, gt, ne } from 'drizzle-orm';
 import type { Conn } from '../../db/client.js';
 import { institutions } from '../../db/schema.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
+import { uuidv7 } from '../../lib/ids.js';
+import type { InstitutionRow } from './present.js';
 
-export type InstitutionRow = typeof institutions.$inferSelect;
-
-export function presentInstitution(r: InstitutionRow) {
-  return {
-    id: r.id,
-    name: r.name,
-    nameZh: r.nameZh,
-    side: r.side,
-    kind: r.kind,
-    registrationNumber: r.registrationNumber,
-    status: r.status,
-    statusReason: r.statusReason,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-  };
-}
-
-/** The audit view: the stored state with its version. */
-export function auditInstitution(r: InstitutionRow) {
-  return { ...presentInstitution(r), version: r.version };
-}
+export type { InstitutionRow };
 
 export async function findInstitution(conn: Conn, id: string, forUpdate = false): Promise<InstitutionRow | undefined> {
   const q = conn.select().from(institutions).where(eq(institutions.id, id)).limit(1);
@@ -95,4 +77,45 @@ export async function listInstitutions(conn: Conn, f: InstitutionFilter): Promis
     )
     .orderBy(asc(institutions.id))
     .limit(f.limit + 1);
+}
+
+export interface NewInstitution {
+  name: string;
+  nameZh?: string | undefined;
+  side: InstitutionRow['side'];
+  kind: InstitutionRow['kind'];
+  registrationNumber: string;
+}
+
+export async function insertInstitution(conn: Conn, body: NewInstitution, now: Date): Promise<InstitutionRow> {
+  const [row] = await conn
+    .insert(institutions)
+    .values({
+      id: uuidv7(),
+      name: body.name,
+      nameZh: body.nameZh ?? null,
+      side: body.side,
+      kind: body.kind,
+      registrationNumber: body.registrationNumber,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return row!;
+}
+
+/** Writes `changes` and the next version if the row is still at `version`; undefined when a writer got there first. */
+export async function updateInstitution(
+  conn: Conn,
+  id: string,
+  version: number,
+  changes: Partial<InstitutionRow>,
+  now: Date,
+): Promise<InstitutionRow | undefined> {
+  const [row] = await conn
+    .update(institutions)
+    .set({ ...changes, version: version + 1, updatedAt: now })
+    .where(and(eq(institutions.id, id), eq(institutions.version, version)))
+    .returning();
+  return row;
 }
