@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { institutions } from '../../db/schema.js';
+import { INSTITUTION_KINDS, INSTITUTION_STATUSES, SIDES } from '../../domain/statuses.js';
 import { timestamp } from '../../http/common.js';
 
-export const INSTITUTION_KINDS = institutions.kind.enumValues;
-export const INSTITUTION_STATUSES = institutions.status.enumValues;
+export { INSTITUTION_KINDS, INSTITUTION_STATUSES };
 
-export const sideSchema = z.enum(['SZ', 'HK'], { message: 'must be SZ or HK' });
+export const sideSchema = z.enum(SIDES, { message: 'must be SZ or HK' });
 export const institutionKindSchema = z.enum(INSTITUTION_KINDS, { message: `must be one of ${INSTITUTION_KINDS.join(', ')}` });
 export const institutionStatusSchema = z.enum(INSTITUTION_STATUSES);
 
