@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/profile.ts [--researchers N] [--workload lookup|crossing|pg] [--seconds S] [--connections C] [--cpu-prof]`
  *
- * Where the time of one workload goes, on a seeded bench database (seed-synthetic):
+ * Where the time of one workload goes, on a seeded bench database (npm run bench:seed):
  * CPU used by the server process, by the Postgres backends serving it and by this
  * load generator, and what the backends of the server wait on (pg_stat_activity
  * sampled every 10 ms: CPU, Lock/advisory, IO/WALSync, Client/ClientRead …).
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { BENCH_PASSWORD, BENCH_RESULTS_DIR, benchDatabaseName, sampleFileOf, withDatabaseName } from '../src/cli/seed-synthetic.js';
+import { BENCH_PASSWORD, BENCH_RESULTS_DIR, benchDatabaseName, sampleFileOf, withDatabaseName } from './seed/seed.js';
 import { envSchema } from '../src/config.js';
 import { benchArgs, oneOf } from './args.js';
 

@@ -34,7 +34,7 @@ import {
   sampleFileOf,
   seedSynthetic,
   type SeedSummary,
-} from '../src/cli/seed-synthetic.js';
+} from './seed/seed.js';
 import { envSchema, LOOKUP_SYNCHRONOUS_COMMIT } from '../src/config.js';
 import { benchArgs, oneOf } from './args.js';
 import { Latencies, PacedGenerator, type Percentiles } from './paced.js';
@@ -1136,7 +1136,7 @@ function render(r: Results): string {
   );
   out.push('');
   out.push(
-    '`npm run cli -- seed-synthetic --researchers N` (DATABASE_URL = the server) makes them: institutions on both sides (~N/500), researchers of mainland, Hong Kong and ' +
+    '`npm run bench:seed -- --researchers N` (DATABASE_URL = the server) makes them: institutions on both sides (~N/500), researchers of mainland, Hong Kong and ' +
       'foreign profiles holding every kind of document (valid check characters, unique numbers), mostly approved and some nominated, suspended, rejected, revoked or expired; ' +
       '~3 items each across the four categories with custodians; ~4 % of the approved travellers with past crossings and movements; an officer per checkpoint ' +
       `(\`bench-officer-<checkpoint>\`, password \`${BENCH_PASSWORD}\`). The lookups and crossings of each bench run add to the audit log and the crossings.`,

@@ -15,7 +15,6 @@ import { createUser, principalOfUser } from '../modules/users/queries.js';
 import { createUserBody } from '../modules/users/schemas.js';
 import { importResearchersCsvFile, type ImportProgress } from '../modules/researchers/import.js';
 import { DemoApiError, seedDemo } from './seed-demo.js';
-import { seedSyntheticCommand } from './seed-synthetic.js';
 
 /** A one-line progress bar on stderr (when it is a terminal), plain phase lines otherwise. */
 function progressBar(io: CliIo): (p: ImportProgress) => void {
@@ -48,7 +47,6 @@ const USAGE = {
   migrate: 'migrate',
   audit: 'audit verify',
   'seed-demo': 'seed-demo',
-  'seed-synthetic': 'seed-synthetic --researchers N [--database hetao_bench_X] [--reset] [--with-indexes] [--seed S]',
   import: 'import --institution ID FILE.csv',
 } as const;
 
@@ -62,8 +60,6 @@ Commands:
   ${USAGE.audit.padEnd(38)}recompute the audit hash chain; exit 1 when broken
   ${USAGE['seed-demo'].padEnd(38)}load a small demo (two institutions, staff, items, officers) and print
                                           its logins; run it again at any time: it adds only what is missing
-  seed-synthetic --researchers N [--database hetao_bench_X] [--reset]
-                                          load a synthetic whitelist of N researchers into a bench database
   ${USAGE.import.padEnd(38)}nominate every row of a CSV (all rows or none), with a progress bar
   help                                    this text
 
@@ -315,7 +311,8 @@ async function runCommand(command: string | undefined, rest: string[], io: CliIo
       });
     }
     case 'seed-synthetic':
-      return seedSyntheticCommand(rest, io);
+      // The synthetic seeder belongs to the benchmark now (bench/seed/).
+      throw new CliError('moved to the benchmark: npm run bench:seed -- --researchers N [--database hetao_bench_X] [--reset]');
     case 'seed-demo':
       parseArgs({ args: rest, options: {} });
       return withDatabase((database, config) => seedDemo(config, database, io));

@@ -10,7 +10,12 @@ const run = (script: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BENCH_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
 
 t.test('--help prints the usage and succeeds', async (t) => {
-  for (const [script, usage] of [['bench/run.ts', /^Usage: npm run bench/], ['bench/profile.ts', /^Usage: npx tsx bench\/profile.ts/]] as const) {
+  const scripts = [
+    ['bench/run.ts', /^Usage: npm run bench/],
+    ['bench/profile.ts', /^Usage: npx tsx bench\/profile.ts/],
+    ['bench/seed/main.ts', /^Usage: npm run bench:seed -- --researchers N/],
+  ] as const;
+  for (const [script, usage] of scripts) {
     for (const flag of ['--help', '-h']) {
       const r = run(script, flag);
       t.equal(r.status, 0, `${script} ${flag}`);
@@ -27,6 +32,9 @@ t.test('a usage mistake names itself, prints the usage, exits 2', async (t) => {
     ['bench/run.ts', ['--lookup-synchronous-commit', 'sometimes'], /^--lookup-synchronous-commit must be one of off, local, remote_write, on, remote_apply \(got "sometimes"\)/, /Usage: npm run bench/],
     ['bench/profile.ts', ['--workload', 'nope'], /^--workload must be one of lookup, crossing, pg \(got "nope"\)/, /Usage: npx tsx bench\/profile.ts/],
     ['bench/profile.ts', ['--cpuprof'], /^Unknown option '--cpuprof'/, /Usage: npx tsx bench\/profile.ts/],
+    ['bench/seed/main.ts', ['--researchers', '10', '--bogus'], /^Unknown option '--bogus'/, /Usage: npm run bench:seed/],
+    ['bench/seed/main.ts', ['--researchers'], /^Option '--researchers <value>' argument missing/, /Usage: npm run bench:seed/],
+    ['bench/seed/main.ts', ['--reset'], /^--researchers N is required/, /Usage: npm run bench:seed/],
   ];
   for (const [script, args, first, usage] of cases) {
     const r = run(script, ...args);

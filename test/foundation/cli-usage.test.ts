@@ -11,7 +11,7 @@ function capture() {
 }
 
 t.test('--help after a command prints the usage and succeeds', async (t) => {
-  for (const argv of [['seed-synthetic', '--help'], ['import', '-h'], ['bootstrap', '--help'], ['help'], ['--help']]) {
+  for (const argv of [['seed-demo', '--help'], ['import', '-h'], ['bootstrap', '--help'], ['help'], ['--help']]) {
     const c = capture();
     t.equal(await runCli(argv, c.io), 0, argv.join(' '));
     t.match(c.out.join('\n'), /^Usage: npm run cli -- <command>/, `${argv.join(' ')}: usage on stdout`);
@@ -22,7 +22,6 @@ t.test('--help after a command prints the usage and succeeds', async (t) => {
 t.test('an unknown option or a missing value names the problem, prints the usage, exits 2', async (t) => {
   // Every command refuses what it does not take, and answers with its own usage.
   const cases: [string[], RegExp, string][] = [
-    [['seed-synthetic', '--bogus'], /^seed-synthetic: Unknown option '--bogus'/, 'seed-synthetic --researchers N'],
     [['token', '--username'], /^token: Option '--username <value>' argument missing/, 'token --username U'],
     [['token', '--user', 'x'], /^token: Unknown option '--user'/, 'token --username U'],
     [['bootstrap', '--user', 'x'], /^bootstrap: Unknown option '--user'/, 'bootstrap --username U'],
@@ -44,6 +43,13 @@ t.test('an unknown option or a missing value names the problem, prints the usage
     t.ok(text.includes(`usage: npm run cli -- ${usage}`), `${argv.join(' ')}: then its usage (${text})`);
     t.notMatch(text, /\n\s+at /, `${argv.join(' ')}: no stack trace`);
   }
+});
+
+t.test('seed-synthetic says where the seeder went: npm run bench:seed', async (t) => {
+  const c = capture();
+  t.equal(await runCli(['seed-synthetic', '--researchers', '1000'], c.io), 1);
+  t.match(c.err.join('\n'), /^seed-synthetic: moved to the benchmark: npm run bench:seed -- --researchers N/);
+  t.same(c.out, []);
 });
 
 t.test('an unknown command is refused with the usage', async (t) => {
