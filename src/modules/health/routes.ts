@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModuleOptions } from '../../deps.js';
-import { ServiceUnavailableError } from '../../errors.js';
 import { problemSchema } from '../../http/problem.js';
-
-const PING_TIMEOUT_MS = 1500;
 
 /** Where a newcomer who opens the bare address goes next; the web pages once they exist. */
 const ROOT_LINKS = { docs: '/docs', openapi: '/docs/json', ready: '/health/ready' } as const;
@@ -24,7 +21,9 @@ const rootSchema = z
   })
   .describe('Where to go from here');
 
-export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
+export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services }) => {
+  const { health } = services;
+
   app.get(
     '/',
     {
@@ -75,21 +74,6 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { 
         response: { 200: z.object({ status: z.literal('ready'), database: z.enum(['postgres', 'pglite']) }), 503: problemSchema },
       },
     },
-    async () => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          deps.database.ping(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('ping timeout')), PING_TIMEOUT_MS);
-          }),
-        ]);
-      } catch {
-        throw new ServiceUnavailableError('The database does not answer');
-      } finally {
-        clearTimeout(timer);
-      }
-      return { status: 'ready' as const, database: deps.database.kind };
-    },
+    async () => health.ready(),
   );
 };

@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { hashSecret } from '../../auth/passwords.js';
 import type { Principal } from '../../auth/principal.js';
-import type { Conn } from '../../db/client.js';
-import { checkpoints, institutions, researchers, type Role, users } from '../../db/schema.js';
+import type { Conn, Tx } from '../../db/client.js';
+import { apiClients, checkpoints, institutions, researchers, type Role, users } from '../../db/schema.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 
@@ -16,6 +16,7 @@ export interface NewUser {
 }
 
 export type UserRow = typeof users.$inferSelect;
+export type ApiClientRow = typeof apiClients.$inferSelect;
 
 export const USERNAME_RE = /^[a-z0-9][a-z0-9._@-]{2,63}$/;
 
@@ -105,15 +106,65 @@ export function principalOfUser(user: UserRow): Principal {
   };
 }
 
-export function presentUser(u: UserRow) {
-  return {
-    id: u.id,
-    username: u.username,
-    role: u.role,
-    institutionId: u.institutionId,
-    researcherId: u.researcherId,
-    checkpoint: u.checkpoint,
-    status: u.status,
-    createdAt: u.createdAt.toISOString(),
-  };
+/** The institution of a researcher, or undefined when there is no such researcher. */
+export async function institutionOfResearcher(conn: Conn, researcherId: string): Promise<string | undefined> {
+  const [r] = await conn.select({ institutionId: researchers.institutionId }).from(researchers).where(eq(researchers.id, researcherId)).limit(1);
+  return r?.institutionId;
+}
+
+/** One page of accounts in id order (limit + 1 rows, to tell whether there is a next page). */
+export async function listUsers(conn: Conn, o: { after?: string | undefined; role?: Role | undefined; limit: number }): Promise<UserRow[]> {
+  return conn
+    .select()
+    .from(users)
+    .where(and(o.after ? gt(users.id, o.after) : undefined, o.role ? eq(users.role, o.role) : undefined))
+    .orderBy(asc(users.id))
+    .limit(o.limit + 1);
+}
+
+export async function findUser(conn: Conn, id: string, opts: { lock?: boolean } = {}): Promise<UserRow | undefined> {
+  const query = conn.select().from(users).where(eq(users.id, id));
+  const [row] = opts.lock ? await query.for('update').limit(1) : await query.limit(1);
+  return row;
+}
+
+export async function setUserStatus(tx: Tx, id: string, status: UserRow['status'], now: Date): Promise<UserRow> {
+  const [row] = await tx.update(users).set({ status, updatedAt: now }).where(eq(users.id, id)).returning();
+  return row!;
+}
+
+export async function institutionExists(conn: Conn, id: string): Promise<boolean> {
+  const [inst] = await conn.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, id)).limit(1);
+  return inst !== undefined;
+}
+
+export async function insertApiClient(tx: Tx, values: typeof apiClients.$inferInsert): Promise<ApiClientRow> {
+  const [row] = await tx.insert(apiClients).values(values).returning();
+  return row!;
+}
+
+/** One page of an institution's API clients in id order (limit + 1 rows). */
+export async function listApiClients(conn: Conn, institutionId: string, o: { after?: string | undefined; limit: number }): Promise<ApiClientRow[]> {
+  return conn
+    .select()
+    .from(apiClients)
+    .where(and(eq(apiClients.institutionId, institutionId), o.after ? gt(apiClients.id, o.after) : undefined))
+    .orderBy(asc(apiClients.id))
+    .limit(o.limit + 1);
+}
+
+/** An institution's API client by its client_id, its row locked FOR UPDATE. */
+export async function lockApiClient(tx: Tx, institutionId: string, clientId: string): Promise<ApiClientRow | undefined> {
+  const [c] = await tx
+    .select()
+    .from(apiClients)
+    .where(and(eq(apiClients.institutionId, institutionId), eq(apiClients.clientId, clientId)))
+    .for('update')
+    .limit(1);
+  return c;
+}
+
+export async function revokeApiClient(tx: Tx, id: string, now: Date): Promise<ApiClientRow> {
+  const [row] = await tx.update(apiClients).set({ revokedAt: now }).where(eq(apiClients.id, id)).returning();
+  return row!;
 }

@@ -1,20 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/chain.js';
-import { hashSecret } from '../../auth/passwords.js';
-import { actorOf } from '../../auth/principal.js';
-import { assertHumanUser, assertManagesInstitution } from '../../auth/scope.js';
-import { apiClients, institutions, researchers, users } from '../../db/schema.js';
 import type { ModuleOptions } from '../../deps.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { idParams, standardProblems, uuidParam } from '../../http/common.js';
-import { idempotent } from '../../http/idempotency.js';
-import { decodeCursor, isUuid, pageOf, pageQuery, paginate } from '../../http/pagination.js';
+import { onceFor } from '../../http/once.js';
+import { decodeCursor, isUuid, pageOf, pageQuery } from '../../http/pagination.js';
 import { problemSchema } from '../../http/problem.js';
-import { uuidv7 } from '../../lib/ids.js';
-import { createUser, presentUser } from './queries.js';
 import {
   apiClientSchema,
   createApiClientBody,
@@ -27,8 +17,8 @@ import {
 
 const notFound = { 404: problemSchema };
 
-export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { deps }) => {
-  const { db } = deps.database;
+export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services }) => {
+  const { users } = services;
 
   app.get(
     '/v1/me',
@@ -52,36 +42,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         response: { 201: userSchema, ...standardProblems, ...notFound, 409: problemSchema },
       },
     },
-    async (request, reply) => {
-      const me = request.user;
-      const body = request.body;
-      // An integration's token acts for its institution, not as a person: it makes no login accounts.
-      assertHumanUser(me);
-      if (me.role === 'institution_admin') {
-        if (body.role !== 'researcher') throw new ForbiddenError('Institution admins create researcher accounts only');
-        if (body.researcherId === undefined) {
-          throw new ValidationError([{ path: 'researcherId', message: 'is required for role researcher' }]);
-        }
-        const [r] = await db
-          .select({ institutionId: researchers.institutionId })
-          .from(researchers)
-          .where(eq(researchers.id, body.researcherId))
-          .limit(1);
-        if (!r || r.institutionId !== me.institutionId) throw new NotFoundError('Researcher');
-      }
-      return idempotent(db, request, reply, async (tx) => {
-        const row = await createUser(tx, body);
-        const created = presentUser(row);
-        await appendAudit(tx, {
-          actor: actorOf(me),
-          role: me.role,
-          action: 'user.create',
-          subject: `user:${row.id}`,
-          data: { after: created },
-        }, deps.now());
-        return { status: 201, body: created, headers: { location: `/v1/users/${row.id}` } };
-      });
-    },
+    async (request, reply) => users.create(request.user, request.body, onceFor(request, reply)),
   );
 
   app.get(
@@ -97,15 +58,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
     },
     async (request) => {
       const { limit, cursor, role } = request.query;
-      const after = decodeCursor(cursor, isUuid);
-      const rows = await db
-        .select()
-        .from(users)
-        .where(and(after ? gt(users.id, after) : undefined, role ? eq(users.role, role) : undefined))
-        .orderBy(asc(users.id))
-        .limit(limit + 1);
-      const page = paginate(rows, limit, (r) => r.id);
-      return { items: page.items.map(presentUser), nextCursor: page.nextCursor };
+      return users.list({ after: decodeCursor(cursor, isUuid), role, limit });
     },
   );
 
@@ -115,11 +68,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       config: { auth: ['supervisor'] },
       schema: { tags: ['users'], summary: 'Read an account', params: idParams, response: { 200: userSchema, ...standardProblems, ...notFound } },
     },
-    async (request) => {
-      const [row] = await db.select().from(users).where(eq(users.id, request.params.id)).limit(1);
-      if (!row) throw new NotFoundError('User');
-      return presentUser(row);
-    },
+    async (request) => users.read(request.params.id),
   );
 
   for (const action of ['disable', 'enable'] as const) {
@@ -135,29 +84,10 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         },
       },
       async (request) => {
-        const me = request.user;
-        if (action === 'disable' && me.kind === 'user' && me.sub === request.params.id) {
-          throw new ConflictError('You cannot disable your own account', 'CANNOT_DISABLE_SELF');
-        }
-        const updated = await db.transaction(async (tx) => {
-          const [before] = await tx.select().from(users).where(eq(users.id, request.params.id)).for('update').limit(1);
-          if (!before) throw new NotFoundError('User');
-          const [row] = await tx
-            .update(users)
-            .set({ status: action === 'disable' ? 'disabled' : 'active', updatedAt: deps.now() })
-            .where(eq(users.id, before.id))
-            .returning();
-          await appendAudit(tx, {
-            actor: actorOf(me),
-            role: me.role,
-            action: `user.${action}`,
-            subject: `user:${before.id}`,
-            data: { before: { status: before.status }, after: { status: row!.status } },
-          }, deps.now());
-          return row!;
-        });
+        const updated = await users.setStatus(request.user, request.params.id, action);
+        // Its tokens stop working now, not when the cached status expires.
         app.accountStatus.forget('user', updated.id);
-        return presentUser(updated);
+        return updated;
       },
     );
   }
@@ -165,21 +95,6 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
   // ---- institution API clients -------------------------------------------------
 
   const institutionParams = z.object({ id: uuidParam });
-  type ClientRow = typeof apiClients.$inferSelect;
-  const presentClient = (c: ClientRow) => ({
-    id: c.id,
-    clientId: c.clientId,
-    institutionId: c.institutionId,
-    name: c.name,
-    createdAt: c.createdAt.toISOString(),
-    revokedAt: c.revokedAt ? c.revokedAt.toISOString() : null,
-  });
-
-  async function loadInstitution(id: string) {
-    const [inst] = await db.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, id)).limit(1);
-    if (!inst) throw new NotFoundError('Institution');
-    return inst;
-  }
 
   app.post(
     '/v1/institutions/:id/api-clients',
@@ -193,36 +108,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
         response: { 201: createdApiClientSchema, ...standardProblems, ...notFound },
       },
     },
-    async (request, reply) => {
-      const me = request.user;
-      assertManagesInstitution(me, request.params.id);
-      assertHumanUser(me);
-      await loadInstitution(request.params.id);
-      return idempotent(db, request, reply, async (tx) => {
-        const clientId = `hc_${randomBytes(12).toString('hex')}`;
-        const clientSecret = randomBytes(32).toString('base64url');
-        const [row] = await tx
-          .insert(apiClients)
-          .values({
-            id: uuidv7(),
-            clientId,
-            secretHash: await hashSecret(clientSecret),
-            institutionId: request.params.id,
-            name: request.body?.name ?? 'integration',
-            createdBy: me.sub,
-          })
-          .returning();
-        const created = presentClient(row!);
-        await appendAudit(tx, {
-          actor: actorOf(me),
-          role: me.role,
-          action: 'api_client.create',
-          subject: `api_client:${row!.id}`,
-          data: { after: created },
-        }, deps.now());
-        return { status: 201, body: { ...created, clientSecret } };
-      }, { store: (body) => ({ ...body, clientSecret: undefined }) });
-    },
+    async (request, reply) => users.createApiClient(request.user, request.params.id, request.body?.name, onceFor(request, reply)),
   );
 
   app.get(
@@ -238,18 +124,8 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       },
     },
     async (request) => {
-      assertManagesInstitution(request.user, request.params.id);
-      await loadInstitution(request.params.id);
       const { limit, cursor } = request.query;
-      const after = decodeCursor(cursor, isUuid);
-      const rows = await db
-        .select()
-        .from(apiClients)
-        .where(and(eq(apiClients.institutionId, request.params.id), after ? gt(apiClients.id, after) : undefined))
-        .orderBy(asc(apiClients.id))
-        .limit(limit + 1);
-      const page = paginate(rows, limit, (r) => r.id);
-      return { items: page.items.map(presentClient), nextCursor: page.nextCursor };
+      return users.listApiClients(request.user, request.params.id, { cursor, limit });
     },
   );
 
@@ -265,31 +141,9 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { de
       },
     },
     async (request) => {
-      const me = request.user;
-      assertManagesInstitution(me, request.params.id);
-      assertHumanUser(me);
-      const row = await db.transaction(async (tx) => {
-        const [c] = await tx
-          .select()
-          .from(apiClients)
-          .where(and(eq(apiClients.institutionId, request.params.id), eq(apiClients.clientId, request.params.clientId)))
-          .for('update')
-          .limit(1);
-        if (!c) throw new NotFoundError('API client');
-        if (c.revokedAt) return c;
-        const [updated] = await tx.update(apiClients).set({ revokedAt: deps.now() }).where(eq(apiClients.id, c.id)).returning();
-        await appendAudit(tx, {
-          actor: actorOf(me),
-          role: me.role,
-          action: 'api_client.revoke',
-          subject: `api_client:${c.id}`,
-          data: { clientId: c.clientId },
-        }, deps.now());
-        return updated!;
-      });
-      app.accountStatus.forget('client', row.id);
-      return presentClient(row);
+      const client = await users.revokeApiClient(request.user, request.params.id, request.params.clientId);
+      app.accountStatus.forget('client', client.id);
+      return client;
     },
   );
-  void desc;
 };
