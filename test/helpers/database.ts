@@ -146,6 +146,8 @@ let decided: Promise<DatabaseSource> | undefined;
  * real Postgres server asks this first and skips at once on PGlite.
  */
 export function testDatabaseSource(): Promise<DatabaseSource> {
+  // A file may ask for PGlite for one app (test/registry/search.test.ts runs on both): not memoised.
+  if (!process.env.TEST_DATABASE_URL && process.env.TEST_DATABASE === 'pglite') return Promise.resolve('pglite');
   decided ??= (async (): Promise<DatabaseSource> => {
     const told = process.env[SOURCE_ENV];
     if (process.env.TEST_DATABASE_URL) return told === 'testcontainers' ? 'testcontainers' : 'TEST_DATABASE_URL';
