@@ -94,7 +94,11 @@ interface Refused {
 }
 
 /** Whether an existing account is the demo's own: same role and scope, active, with the demo password. */
-async function demoAccountProblem(row: UserRow, role: Role, scope: { institutionId?: string; researcherId?: string; checkpoint?: string }): Promise<string | undefined> {
+async function demoAccountProblem(
+  row: UserRow,
+  role: Role,
+  scope: { institutionId?: string; researcherId?: string; checkpoint?: string },
+): Promise<string | undefined> {
   const scopeOf = (r: { institutionId?: string | null; researcherId?: string | null; checkpoint?: string | null }) =>
     `${r.institutionId ?? ''}/${r.researcherId ?? ''}/${r.checkpoint ?? ''}`;
   // A researcher account's institution follows from its researcher.
