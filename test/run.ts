@@ -1,6 +1,6 @@
 /**
  * `npm test [-- tap arguments]`: decides once where the tests' Postgres comes from
- * (test/helpers/database.ts), prepares it once for the whole run (a migrated PGlite
+ * (test/support/database.ts), prepares it once for the whole run (a migrated PGlite
  * snapshot, or one testcontainers Postgres), runs tap with the decision in the
  * environment, and closes with which database the run used and what was skipped, and why.
  * tap's own `# { total: N, pass: M }` line is printed as it is (.ci/run reads it).
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DatabaseSource, pgliteSnapshot, SOURCE_ENV, startContainer } from './helpers/database.js';
+import { type DatabaseSource, pgliteSnapshot, SOURCE_ENV, startContainer } from './support/database.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -10,8 +10,8 @@ import t, { type Test } from 'tap';
 import { crossings, inspections, researchers, institutions } from '../../src/db/schema.js';
 import { queryRows } from '../../src/db/client.js';
 import { buildTd3 } from '../../src/domain/documents/mrz.js';
-import { buildTestApp, TEST_PASSWORD } from '../helpers/app.js';
-import { insertItem, insertTraveller } from '../helpers/clearance-fixtures.js';
+import { buildTestApp, TEST_PASSWORD } from '../support/app.js';
+import { insertItem, insertTraveller } from '../support/travellers.js';
 
 // What the page.evaluate callbacks touch in the browser (this file is compiled without the DOM library).
 declare const document: { activeElement: unknown; documentElement: { lang: string } };

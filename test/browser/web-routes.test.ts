@@ -1,7 +1,7 @@
 // How the service serves its web pages: /desk/ with a strict page CSP, assets cached briefly,
 // nothing but the pages' own files (never the server's .ts), the usual 404 problem otherwise.
 import t from 'tap';
-import { buildTestApp } from '../helpers/app.js';
+import { buildTestApp } from '../support/app.js';
 
 const ctx = await buildTestApp(t);
 const PAGE_CSP =

@@ -1,6 +1,6 @@
 /**
  * The actions the service writes to the audit log, for the list's `action` filter:
- * an unknown one is a 422 that lists these. test/foundation/audit-list.test.ts checks
+ * an unknown one is a 422 that lists these. test/api/audit/audit-list.test.ts checks
  * that every action literal in src is here; the list also accepts any action already
  * in the log, so an action missed here is never refused once it has been written.
  */
