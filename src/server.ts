@@ -1,9 +1,8 @@
 import closeWithGrace from 'close-with-grace';
-import { eq } from 'drizzle-orm';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DataDirInUseError, openDatabase } from './db/client.js';
-import { users } from './db/schema.js';
+import { aSupervisor } from './modules/users/queries.js';
 
 /**
  * The process entry: read the configuration, open the database (pg pool when
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
     { database: database.kind, dataDir: database.kind === 'pglite' ? config.database.dataDir : undefined },
     database.kind === 'pglite' ? 'using the embedded database (PGlite)' : 'using PostgreSQL',
   );
-  const [supervisor] = await database.db.select({ id: users.id }).from(users).where(eq(users.role, 'supervisor')).limit(1).catch(() => [{ id: '' }]);
+  const supervisor = await aSupervisor(database.db).catch(() => ({ id: '' }));
   if (!supervisor) {
     app.log.warn(
       `no supervisor account exists yet: create the first with \`npm run cli -- bootstrap --username U\` (the password at its prompt or in HETAO_BOOTSTRAP_PASSWORD)${

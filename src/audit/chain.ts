@@ -1,35 +1,12 @@
 import { createHash } from 'node:crypto';
-import { asc, gt } from 'drizzle-orm';
-import { boundSql, type Conn, type Db, preparedRows, queryRows } from '../db/client.js';
-import { auditEvents, auditHead } from '../db/schema.js';
+import type { Conn, Db } from '../db/client.js';
 import { canonicalize } from './canonical.js';
+import { appendOne, eventsAfter, insertEvents, insertEventsJson, insertOutbox, lockHead, readHead, setHead } from './queries.js';
+import type { AuditEntry, ChainHead, StoredAuditEvent } from './types.js';
+
+export type { AuditEntry, ChainHead, StoredAuditEvent } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
-
-export interface AuditEntry {
-  /** Who: a user id, `client:<clientId>`, `cli`, `system` or `anonymous`. */
-  actor: string;
-  role: string;
-  /** What, as `noun.verb`: `user.create`, `auth.token_denied`, `checkpoint.create`… */
-  action: string;
-  /** The object concerned: `user:<id>`, `checkpoint:<code>`… */
-  subject?: string | null;
-  data?: Record<string, unknown>;
-  /** When it happened, if not the time of the append (events appended in a batch). */
-  at?: Date;
-}
-
-export interface StoredAuditEvent {
-  seq: number;
-  at: Date;
-  actor: string;
-  role: string;
-  action: string;
-  subject: string | null;
-  data: unknown;
-  prevHash: string;
-  hash: string;
-}
 
 /** Plain JSON values only: what jsonb gives back is what was hashed. */
 function toJsonValue(data: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -55,11 +32,6 @@ export function hashEvent(
 ): string {
   const canonical = canonicalEvent(event);
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
-}
-
-export interface ChainHead {
-  seq: number;
-  hash: string;
 }
 
 /** What is recorded of an entry (its time, or the batch's), before it has a place in the chain. */
@@ -89,29 +61,6 @@ export function linkEntries(head: ChainHead | undefined, entries: AuditEntry[], 
   return rows;
 }
 
-/** Rows as one jsonb parameter, for `insert … select … from jsonb_to_recordset($n::jsonb)`. */
-export function rowsAsJson(rows: StoredAuditEvent[]): string {
-  return JSON.stringify(rows.map((r) => ({ ...r, at: r.at.toISOString() })));
-}
-
-/**
- * `select` of the audit rows that `rowsAsJson` sent as the parameter `rowsParam`
- * (`alsoFrom`: more of the FROM list, before the record set).
- */
-export function auditRowsFromJson(rowsParam: string, alsoFrom = ''): string {
-  return `select x.seq, x.at, x.actor, x.role, x.action, x.subject, x.data, x."prevHash", x.hash
-          from ${alsoFrom}jsonb_to_recordset(${rowsParam}::jsonb)
-            as x(seq bigint, at timestamptz, actor text, role text, action text, subject text, data jsonb, "prevHash" text, hash text)`;
-}
-
-const INSERT_ROWS = `insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)\n${auditRowsFromJson('$1')}`;
-
-/** The head as it stands (no lock): where the next event links. */
-export async function readHead(conn: Conn): Promise<ChainHead | undefined> {
-  const [head] = await conn.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead).limit(1);
-  return head;
-}
-
 /**
  * The canonical JSON of an event (RFC 8785), cut around its sequence number, so that
  * the database can hash it once it knows the number: keys are sorted, `seq` comes
@@ -125,26 +74,11 @@ export function canonicalAroundSeq(event: Omit<StoredAuditEvent, 'seq' | 'prevHa
   return { prefix: head.slice(0, -1), suffix: canonical.slice(cut) };
 }
 
-/**
- * One event in one statement: the head row moves on (its row lock is the chain's lock,
- * and an UPDATE always works on the latest committed head), the database hashes the
- * event as hashEvent does — SHA-256 of the previous hash and the canonical JSON, in
- * UTF-8 — and the event is inserted with that hash.
- */
-const APPEND_ONE = `with h as (
-  update audit_head
-     set seq = seq + 1, prev_hash = hash,
-         hash = encode(sha256(convert_to(hash || $1 || (seq + 1)::text || $2, 'UTF8')), 'hex')
-   returning seq, prev_hash, hash)
-insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
-select h.seq, $3::timestamptz, $4, $5, $6, $7, $8::jsonb, h.prev_hash, h.hash from h
-returning seq, prev_hash as "prevHash", hash`;
-
-export function appendOneQuery(entry: AuditEntry, at: Date): { text: string; values: unknown[]; event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'> } {
+/** The parameters of the one-statement append (queries.ts, appendOne): the database hashes the event once it knows its number. */
+export function appendOneQuery(entry: AuditEntry, at: Date): { values: unknown[]; event: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'> } {
   const event = eventOf(entry, at);
   const { prefix, suffix } = canonicalAroundSeq(event);
   return {
-    text: APPEND_ONE,
     values: [prefix, suffix, event.at.toISOString(), event.actor, event.role, event.action, event.subject, JSON.stringify(event.data)],
     event,
   };
@@ -170,13 +104,6 @@ function outboxValues(entry: AuditEntry, at: Date): unknown[] {
   return [event.at.toISOString(), event.actor, event.role, event.action, event.subject, JSON.stringify(event.data), prefix, suffix];
 }
 
-/** Inserts one outbox row from the values of outboxValues. */
-const OUTBOX_INSERT = {
-  name: 'hetao_audit_outbox',
-  text: `insert into audit_outbox (at, actor, role, action, subject, data, canonical_prefix, canonical_suffix)
-  values ($1::timestamptz, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-};
-
 /**
  * Appends an event to the chain as the caller's transaction commits (the deferred
  * trigger of audit_outbox): the event and the change commit or vanish together, and
@@ -184,34 +111,30 @@ const OUTBOX_INSERT = {
  * talks to its client. Its sequence number is known only after the commit.
  */
 export async function appendAuditAtCommit(tx: Conn, entry: AuditEntry, at: Date = new Date()): Promise<void> {
-  await preparedRows(tx, OUTBOX_INSERT, outboxValues(entry, at));
+  await insertOutbox(tx, outboxValues(entry, at));
 }
 
 async function appendInTx(tx: Conn, entries: AuditEntry[], at: Date): Promise<StoredAuditEvent[]> {
   if (entries.length === 0) return [];
   if (entries.length === 1) {
     const one = appendOneQuery(entries[0]!, at);
-    const [row] = await preparedRows<{ seq: number | string; prevHash: string; hash: string }>(
-      tx,
-      { name: 'hetao_audit_one', text: one.text },
-      one.values,
-    );
+    const row = await appendOne(tx, one.values);
     return [{ ...one.event, seq: Number(row!.seq), prevHash: row!.prevHash, hash: row!.hash }];
   }
   // Several events: lock the head, link them here, insert, move the head.
-  const [head] = await tx.select({ seq: auditHead.seq, hash: auditHead.hash }).from(auditHead).for('update').limit(1);
+  const head = await lockHead(tx);
   const rows = linkEntries(head, entries, at);
   if (rows.length <= 50) {
-    await tx.insert(auditEvents).values(rows);
+    await insertEvents(tx, rows);
   } else {
     // Large batches (bulk imports) travel as one jsonb parameter per chunk: far cheaper
     // than thousands of bound parameters, and clear of Postgres's 65,535-parameter cap.
     for (let i = 0; i < rows.length; i += 2000) {
-      await queryRows(tx, boundSql(INSERT_ROWS, [rowsAsJson(rows.slice(i, i + 2000))]));
+      await insertEventsJson(tx, rows.slice(i, i + 2000));
     }
   }
   const last = rows[rows.length - 1]!;
-  await tx.update(auditHead).set({ seq: last.seq, prevHash: last.prevHash, hash: last.hash });
+  await setHead(tx, last);
   return rows;
 }
 
@@ -246,12 +169,7 @@ export async function verifyChain(db: Conn, pageSize = 2000): Promise<VerifyResu
   let count = 0;
   let after = 0;
   for (;;) {
-    const page = await db
-      .select()
-      .from(auditEvents)
-      .where(gt(auditEvents.seq, after))
-      .orderBy(asc(auditEvents.seq))
-      .limit(pageSize);
+    const page = await eventsAfter(db, after, pageSize);
     for (const row of page) {
       const bad = (problem: string): VerifyResult => ({
         ok: false,

@@ -1,36 +1,6 @@
-import { type Db, preparedRows, queryRows, type Tx } from '../db/client.js';
-import { sql } from 'drizzle-orm';
-import { type AuditEntry, auditRowsFromJson, type ChainHead, linkEntries, readHead, rowsAsJson } from './chain.js';
-
-/**
- * One statement: the journal rows go into the chain linked after the head this sealer
- * believes in, and out of the journal — only if the head is the one they were linked to
- * (the head row is locked: FOR UPDATE returns the latest committed head, and the lock is
- * held to the end of the transaction). Otherwise nothing is written and the statement
- * answers the actual head, which this transaction now holds, to link again.
- */
-const SEAL = {
-  name: 'hetao_audit_seal',
-  text: `with h as (select seq, hash from audit_head for update),
-ins as (
-  insert into audit_events (seq, at, actor, role, action, subject, data, prev_hash, hash)
-  ${auditRowsFromJson('$1', 'h, ')}
-   where h.seq = $2 and h.hash = $3
-  returning 1),
-up as (update audit_head set seq = $4, prev_hash = $5, hash = $6 where (select count(*) from ins) > 0),
-del as (delete from audit_journal where id = any($7::bigint[]) and (select count(*) from ins) > 0)
-select h.seq, h.hash, (select count(*) from ins)::int as inserted from h`,
-};
-
-interface JournalRow {
-  id: number | string;
-  at: Date | string;
-  actor: string;
-  role: string;
-  action: string;
-  subject: string | null;
-  data: Record<string, unknown> | string;
-}
+import type { Db, Tx } from '../db/client.js';
+import { type AuditEntry, type ChainHead, linkEntries } from './chain.js';
+import { type JournalRow, readHead, sealRows, takeJournalRows } from './queries.js';
 
 /**
  * Moves the audit events of lookups and crossings from the journal into the chain.
@@ -127,11 +97,7 @@ export class AuditSealer {
   private async sealBatch(wait: boolean): Promise<number> {
     try {
       return await this.db.transaction(async (tx) => {
-        const rows = await queryRows<JournalRow>(
-          tx,
-          sql`select id, at, actor, role, action, subject, data, set_config('synchronous_commit', 'off', true) as async
-                from audit_journal order by id limit ${this.maxBatch} for update ${wait ? sql`` : sql`skip locked`}`,
-        );
+        const rows = await takeJournalRows(tx, this.maxBatch, wait);
         if (rows.length === 0) return 0;
         await this.append(tx, rows);
         this.stats.seals += 1;
@@ -159,15 +125,7 @@ export class AuditSealer {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const linked = linkEntries(this.head, entries, new Date());
       const last = linked[linked.length - 1]!;
-      const [answer] = await preparedRows<{ seq: string | number; hash: string; inserted: number }>(tx, SEAL, [
-        rowsAsJson(linked),
-        this.head?.seq ?? 0,
-        this.head?.hash ?? '',
-        last.seq,
-        last.prevHash,
-        last.hash,
-        ids,
-      ]);
+      const answer = await sealRows(tx, this.head, linked, ids);
       if (answer && answer.inserted === linked.length) {
         this.head = { seq: last.seq, hash: last.hash };
         return;

@@ -1,12 +1,12 @@
 import fastifyJwt from '@fastify/jwt';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { apiClients, type Role, users } from '../db/schema.js';
+import type { Role } from '../db/schema.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { Principal } from './principal.js';
+import { apiClientLive, userStatus } from './queries.js';
 
 /** How far ahead of this clock a token's `iat` may be (another instance's clock may run a little fast). */
 const MAX_CLOCK_SKEW_MS = 60_000;
@@ -51,19 +51,10 @@ class AccountStatusCache {
     if (hit && hit.until > now) return hit.active;
     let active: boolean;
     if (p.kind === 'user') {
-      const [row] = await this.db
-        .select({ status: users.status, role: users.role })
-        .from(users)
-        .where(eq(users.id, p.sub))
-        .limit(1);
+      const row = await userStatus(this.db, p.sub);
       active = row !== undefined && row.status === 'active' && row.role === p.role;
     } else {
-      const [row] = await this.db
-        .select({ id: apiClients.id })
-        .from(apiClients)
-        .where(and(eq(apiClients.id, p.sub), isNull(apiClients.revokedAt)))
-        .limit(1);
-      active = row !== undefined;
+      active = await apiClientLive(this.db, p.sub);
     }
     if (this.entries.size > 10_000) this.entries.clear();
     this.entries.set(key, { active, until: now + this.ttl });

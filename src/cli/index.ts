@@ -1,17 +1,16 @@
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import { buildApp } from '../app.js';
 import { appendAudit, verifyChain } from '../audit/chain.js';
 import { AuditSealer } from '../audit/sealer.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { type Database, DataDirInUseError, openDatabase } from '../db/client.js';
 import { isDatabaseUnavailable, sqlState } from '../db/errors.js';
-import { institutions, users } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { isUuid } from '../http/pagination.js';
-import { createUser, principalOfUser } from '../modules/users/queries.js';
+import { userByUsername } from '../modules/auth/queries.js';
+import { aSupervisor, createUser, institutionExists, principalOfUser } from '../modules/users/queries.js';
 import { createUserBody } from '../modules/users/schemas.js';
 import { importResearchersCsvFile, type ImportProgress } from '../modules/researchers/import.js';
 import { DemoApiError, seedDemo } from './seed-demo.js';
@@ -231,7 +230,7 @@ async function runCommand(command: string | undefined, rest: string[], io: CliIo
       if (!body.success) throw new CliError(`refused: ${ruleBroken(body)} (the rules of POST /v1/users); nothing was created`);
       return withDatabase(async ({ db }) => {
         const created = await db.transaction(async (tx) => {
-          const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.role, 'supervisor')).limit(1);
+          const existing = await aSupervisor(tx);
           if (existing) return undefined;
           const user = await createUser(tx, { ...body.data, role: 'supervisor' });
           await appendAudit(tx, {
@@ -255,7 +254,7 @@ async function runCommand(command: string | undefined, rest: string[], io: CliIo
       const { values } = parseArgs({ args: rest, options: { username: { type: 'string' } } });
       if (!values.username) throw new UsageError('needs --username');
       return withDatabase(async (database, config) => {
-        const [user] = await database.db.select().from(users).where(eq(users.username, values.username!.toLowerCase())).limit(1);
+        const user = await userByUsername(database.db, values.username!.toLowerCase());
         if (!user || user.status !== 'active') {
           io.err(`token: no active account named ${values.username} (a supervisor lists them with GET /v1/users)`);
           return 1;
@@ -292,8 +291,7 @@ async function runCommand(command: string | undefined, rest: string[], io: CliIo
       const unknownInstitution = `no institution has the id ${JSON.stringify(institutionId)}: --institution takes an institution's id (a UUID, as GET /v1/institutions lists them)`;
       if (!isUuid(institutionId)) throw new CliError(unknownInstitution);
       return withDatabase(async ({ db }) => {
-        const [inst] = await db.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, institutionId)).limit(1);
-        if (!inst) throw new CliError(unknownInstitution);
+        if (!(await institutionExists(db, institutionId))) throw new CliError(unknownInstitution);
         const bar = progressBar(io);
         try {
           const result = await importResearchersCsvFile(db, { institutionId, file, onProgress: bar });

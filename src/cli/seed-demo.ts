@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { appendAudit } from '../audit/chain.js';
 import { verifySecret } from '../auth/passwords.js';
 import type { Config } from '../config.js';
 import type { Database, Db } from '../db/client.js';
-import { checkpoints, institutions, items, researchers, type Role, users } from '../db/schema.js';
+import type { Role } from '../db/schema.js';
 import { computeHkidCheckCharacter, computePrcIdCheckCharacter } from '../domain/documents/index.js';
+import { userByUsername } from '../modules/auth/queries.js';
 import { createUser, type UserRow } from '../modules/users/queries.js';
+import { checkpointNames, institutionByRegistration, itemByName, researcherByName } from './queries.js';
 
 /**
  * Loads a small, realistic demo through the real API (in-process, with every
@@ -114,7 +115,7 @@ async function demoAccountProblem(
 
 /** The demo supervisor, created (with its audit event) when missing; the API calls are made in its name. */
 async function demoSupervisor(db: Db): Promise<{ row: UserRow } | { problem: string }> {
-  const [existing] = await db.select().from(users).where(eq(users.username, SUPERVISOR)).limit(1);
+  const existing = await userByUsername(db, SUPERVISOR);
   if (existing) {
     if (existing.role !== 'supervisor' || existing.status !== 'active') {
       return {
@@ -161,7 +162,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
     else logins.push({ username: SUPERVISOR, role: 'supervisor', note: 'everything' });
 
     const account = async (username: string, role: Role, scope: { institutionId?: string; researcherId?: string; checkpoint?: string }, note: string) => {
-      const [existing] = await db.select().from(users).where(eq(users.username, username)).limit(1);
+      const existing = await userByUsername(db, username);
       let problem: string | undefined;
       if (existing) {
         problem = await demoAccountProblem(existing, role, scope);
@@ -179,11 +180,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
 
     // Institutions, one on each side of the boundary.
     const institution = async (body: { name: string; nameZh: string; side: 'HK' | 'SZ'; kind: string; registrationNumber: string }) => {
-      const [found] = await db
-        .select({ id: institutions.id })
-        .from(institutions)
-        .where(and(eq(institutions.side, body.side), eq(institutions.registrationNumber, body.registrationNumber)))
-        .limit(1);
+      const found = await institutionByRegistration(db, body.side, body.registrationNumber);
       return found ?? api.call<{ id: string }>(`the institution ${body.name}`, 'POST', '/v1/institutions', body);
     };
     const hk = await institution({
@@ -205,11 +202,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
     const today = new Date().toISOString().slice(0, 10);
     const nextYear = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`;
     const nominate = async (institutionId: string, body: { fullName: string; dateOfBirth: string } & Record<string, unknown>, approve = true) => {
-      const [found] = await db
-        .select({ id: researchers.id, status: researchers.status })
-        .from(researchers)
-        .where(and(eq(researchers.institutionId, institutionId), eq(researchers.fullName, body.fullName), eq(researchers.dateOfBirth, body.dateOfBirth)))
-        .limit(1);
+      const found = await researcherByName(db, institutionId, body.fullName, body.dateOfBirth);
       const r = found ?? { ...(await api.call<{ id: string }>(`the nomination of ${body.fullName}`, 'POST', `/v1/institutions/${institutionId}/researchers`, body)), status: 'nominated' };
       if (approve && r.status === 'nominated') {
         await api.call(`the approval of ${body.fullName}`, 'POST', `/v1/researchers/${r.id}/approve`, { validFrom: today, validUntil: nextYear });
@@ -281,11 +274,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
 
     // Items of each category.
     const item = async (institutionId: string, body: { category: string; name: string } & Record<string, unknown>, approve = true) => {
-      const [found] = await db
-        .select({ id: items.id, status: items.status })
-        .from(items)
-        .where(and(eq(items.institutionId, institutionId), eq(items.name, body.name)))
-        .limit(1);
+      const found = await itemByName(db, institutionId, body.name);
       const created = found ?? (await api.call<{ id: string; status: string }>(`the item ${body.name}`, 'POST', `/v1/institutions/${institutionId}/items`, body));
       if (approve && (created.status === 'submitted' || created.status === 'endorsed')) {
         await api.call(`the approval of the item ${body.name}`, 'POST', `/v1/items/${created.id}/approve`, { validUntil: nextYear });
@@ -379,7 +368,7 @@ export async function seedDemo(config: Config, database: Database, io: Out): Pro
     await account('sz-admin', 'institution_admin', { institutionId: sz.id }, 'Shenzhen Hetao Institute of Life Sciences');
     await account('chan.taiman', 'researcher', { researcherId: chan.id }, 'CHAN TAI MAN 陳大文 (HK)');
     await account('li.wei', 'researcher', { researcherId: li.id }, 'LI WEI 李伟 (SZ)');
-    const cps = await db.select({ code: checkpoints.code, name: checkpoints.nameEn }).from(checkpoints).orderBy(checkpoints.code);
+    const cps = await checkpointNames(db);
     for (const cp of cps) await account(`officer-${cp.code.toLowerCase().replace(/_/g, '-')}`, 'officer', { checkpoint: cp.code }, cp.name);
 
     io.out(`demo ready; every account below signs in with the password: ${DEMO_PASSWORD}`);

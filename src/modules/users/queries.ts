@@ -138,6 +138,12 @@ export async function institutionExists(conn: Conn, id: string): Promise<boolean
   return inst !== undefined;
 }
 
+/** A supervisor account, if any exists (bootstrap refuses a second; the server warns when there is none). */
+export async function aSupervisor(conn: Conn): Promise<{ id: string } | undefined> {
+  const [row] = await conn.select({ id: users.id }).from(users).where(eq(users.role, 'supervisor')).limit(1);
+  return row;
+}
+
 export async function insertApiClient(tx: Tx, values: typeof apiClients.$inferInsert): Promise<ApiClientRow> {
   const [row] = await tx.insert(apiClients).values(values).returning();
   return row!;
