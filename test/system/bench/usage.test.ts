@@ -14,6 +14,7 @@ t.test('--help prints the usage and succeeds', async (t) => {
     ['bench/run.ts', /^Usage: npm run bench/],
     ['bench/profile.ts', /^Usage: npx tsx bench\/profile.ts/],
     ['bench/seed/main.ts', /^Usage: npm run bench:seed -- --researchers N/],
+    ['bench/desk.ts', /^Usage: npm run bench:desk -- \[--researchers N\] \[--scans K\]/],
   ] as const;
   for (const [script, usage] of scripts) {
     for (const flag of ['--help', '-h']) {
@@ -33,6 +34,7 @@ t.test('a usage mistake names itself, prints the usage, exits 2', async (t) => {
     ['bench/profile.ts', ['--workload', 'nope'], /^--workload must be one of lookup, crossing, pg \(got "nope"\)/, /Usage: npx tsx bench\/profile.ts/],
     ['bench/profile.ts', ['--cpuprof'], /^Unknown option '--cpuprof'/, /Usage: npx tsx bench\/profile.ts/],
     ['bench/seed/main.ts', ['--researchers', '10', '--bogus'], /^Unknown option '--bogus'/, /Usage: npm run bench:seed/],
+    ['bench/desk.ts', ['--bogus'], /^Unknown option '--bogus'/, /Usage: npm run bench:desk/],
     ['bench/seed/main.ts', ['--researchers'], /^Option '--researchers <value>' argument missing/, /Usage: npm run bench:seed/],
     ['bench/seed/main.ts', ['--reset'], /^--researchers N is required/, /Usage: npm run bench:seed/],
   ];
