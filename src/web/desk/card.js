@@ -12,17 +12,6 @@ import { dateEl, language } from '../shared/i18n.js';
 
 const DAY_MS = 86_400_000;
 
-const RED_CODES = new Set([
-  'TRAVELLER_NOT_WHITELISTED',
-  'TRAVELLER_NOT_APPROVED',
-  'TRAVELLER_SUSPENDED',
-  'WHITELIST_EXPIRED',
-  'INSTITUTION_SUSPENDED',
-  'DOCUMENT_EXPIRED',
-  'DOCUMENT_DATA_MISMATCH',
-  'DOCUMENT_NOT_APPROVED',
-]);
-
 /**
  * Green: nothing stands in the way. Amber: nothing flags yet, but the officer should look (a typed number, an end
  * within 30 days, an item not usable). Red: the crossing will be flagged.
@@ -30,7 +19,8 @@ const RED_CODES = new Set([
  * @returns {{level: 'green' | 'amber' | 'red', notes: string[]}}
  */
 export function standing(card) {
-  if (!card.whitelist.inGoodStanding || card.alerts.some((a) => RED_CODES.has(a.code)) || card.alerts.length > 0) {
+  // Any alert is a reason the crossing will be flagged: no list of codes to keep in step with the API.
+  if (!card.whitelist.inGoodStanding || card.alerts.length > 0) {
     return { level: 'red', notes: [] };
   }
   const notes = [];
